@@ -1,0 +1,63 @@
+# The two commands a newcomer needs: `make run` and `make test`. Python 3.11+ is all they ask for.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+PY := $(VENV)/bin/python
+SMM := $(VENV)/bin/smmpanel
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint format bench install dev clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("smmpanel needs Python 3.11+") if sys.version_info < (3, 11) else None'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+## make run: migrate an SQLite database under var/, seed the demo, serve on 127.0.0.1:$(PORT).
+run: install
+	$(SMM) migrate --noinput -v0
+	$(SMM) collectstatic --noinput -v0
+	$(SMM) demo-seed --port $(PORT)
+	$(SMM) serve --port $(PORT)
+
+## make test: the whole suite on SQLite, then again on PostgreSQL when it is reachable.
+test: dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== PostgreSQL is reachable: the suite again on PostgreSQL =="; \
+		DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(PYTEST_ARGS); \
+	else \
+		echo "== PostgreSQL not reachable at $(PG_URL): ran on SQLite only =="; \
+	fi
+
+test-sqlite: dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: dev
+	DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy smmpanel
+	$(SMM) makemigrations --check --dry-run
+
+format: dev
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: dev
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var/smmpanel.sqlite3* var/static

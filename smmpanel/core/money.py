@@ -1,0 +1,60 @@
+"""Money rules: Decimal only, 5 places, half-up.
+
+Every amount that is stored, compared or sent on the wire passes through `quantize`.
+Floats are refused outright: `to_money(0.1)` raises, because 0.1 is not 0.1.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+PLACES = 5
+QUANTUM = Decimal(1).scaleb(-PLACES)  # Decimal("0.00001")
+#: Columns are NUMERIC(15, 5): ten integer digits, and SQLite round-trips them exactly.
+MAX_DIGITS = 15
+MAX_AMOUNT = Decimal("9999999999.99999")
+ZERO = Decimal("0.00000")
+PER = Decimal(1000)  # rates are prices per 1000 units
+
+
+def quantize(value: Decimal) -> Decimal:
+    return value.quantize(QUANTUM, rounding=ROUND_HALF_UP)
+
+
+def to_money(value: Decimal | int | str) -> Decimal:
+    """Parse an amount given by a person or a file; raises ValueError on anything odd."""
+    if isinstance(value, float):
+        raise TypeError("money is never a float")
+    try:
+        amount = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {value!r}")
+    amount = quantize(amount)
+    if abs(amount) > MAX_AMOUNT:
+        raise ValueError(f"amount out of range: {value!r}")
+    return amount
+
+
+def price(rate: Decimal, units: int) -> Decimal:
+    """What `units` cost at `rate` per 1000, rounded to 5 places half-up."""
+    return quantize(rate * units / PER)
+
+
+def apply_discount(rate: Decimal, percent: Decimal) -> Decimal:
+    """A rate lowered by `percent` (0-100), never below zero."""
+    return max(ZERO, quantize(rate * (Decimal(100) - percent) / Decimal(100)))
+
+
+def format_money(amount: Decimal) -> str:
+    """The wire form of a balance or charge: always 5 places (`"0.27819"`)."""
+    return f"{quantize(amount):f}"
+
+
+def format_rate(rate: Decimal) -> str:
+    """The wire form of a rate: at least 2 places, no trailing zeros past them (`"0.90"`)."""
+    text = f"{quantize(rate):f}"
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    return f"{whole}.{frac:0<2}"

@@ -1,0 +1,139 @@
+"""Orders, refills and the history of both.
+
+An order's `charge` is what the customer paid when placing it (subscriptions pay per post,
+through child orders). `remains` is what was not delivered; a Partial refunds it at the
+order's own `rate`, so later price changes never change a refund.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from smmpanel.catalog.models import ServiceType
+from smmpanel.core.money import MAX_DIGITS, PLACES, ZERO
+from smmpanel.orders.states import ACTIVE_REFILL_STATUSES, OrderStatus, RefillStatus
+
+
+class Order(models.Model):
+    customer = models.ForeignKey("accounts.Customer", on_delete=models.PROTECT, related_name="orders")
+    service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="orders")
+    type = models.CharField(max_length=40, choices=ServiceType.choices, editable=False)
+    status = models.CharField(
+        max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, editable=False
+    )
+
+    # What to deliver, by type (api-v2.md's table); unused fields stay empty.
+    link = models.CharField(max_length=2000, blank=True)
+    quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Per run, for drip-feed.")
+    runs = models.PositiveIntegerField(null=True, blank=True)
+    interval = models.PositiveIntegerField(null=True, blank=True, help_text="Minutes between runs.")
+    comments = models.TextField(blank=True)
+    usernames = models.TextField(blank=True)
+    hashtags = models.TextField(blank=True)
+    hashtag = models.CharField(max_length=300, blank=True)
+    username = models.CharField(max_length=300, blank=True)
+    media = models.CharField(max_length=2000, blank=True)
+    answer_number = models.CharField(max_length=50, blank=True)
+    groups = models.TextField(blank=True)
+
+    # Subscriptions: every new post gets a child order of min..max units after `delay`.
+    sub_min = models.PositiveIntegerField(null=True, blank=True)
+    sub_max = models.PositiveIntegerField(null=True, blank=True)
+    sub_posts = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    sub_old_posts = models.PositiveIntegerField(null=True, blank=True)
+    sub_delay = models.PositiveIntegerField(null=True, blank=True, help_text="Minutes.")
+    sub_expiry = models.DateField(null=True, blank=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    # Money, fixed when the order is placed.
+    rate = models.DecimalField(max_digits=MAX_DIGITS, decimal_places=PLACES, editable=False)
+    charged_quantity = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Units paid for (1 for a package)."
+    )
+    charge = models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=PLACES, default=ZERO, editable=False
+    )
+
+    # Progress.
+    start_count = models.BigIntegerField(null=True, blank=True, editable=False)
+    remains = models.BigIntegerField(default=0, editable=False)
+    completed_runs = models.PositiveIntegerField(default=0, editable=False)
+    posts_delivered = models.PositiveIntegerField(default=0, editable=False)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(charge__gte=0), name="order_charge_nonnegative"),
+            models.CheckConstraint(condition=Q(remains__gte=0), name="order_remains_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(remains__lte=models.F("charged_quantity"))
+                | Q(type=ServiceType.SUBSCRIPTIONS),
+                name="order_remains_le_charged",
+            ),
+        ]
+        indexes = [
+            # The "active order with this link" check and the customer's order list.
+            models.Index(fields=["customer", "service", "status"]),
+            models.Index(fields=["status", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.type} {self.status}"
+
+    @property
+    def is_subscription(self) -> bool:
+        return self.type == ServiceType.SUBSCRIPTIONS
+
+
+class Refill(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="refills"
+    )
+    status = models.CharField(
+        max_length=20, choices=RefillStatus.choices, default=RefillStatus.PENDING, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=[s.value for s in ACTIVE_REFILL_STATUSES]),
+                name="refill_one_active_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"refill #{self.pk} of order #{self.order_id}: {self.status}"
+
+
+class OrderEvent(models.Model):
+    """What happened to an order or refill, by whom; written with every change, never edited."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    refill = models.ForeignKey(
+        Refill, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    actor = models.CharField(max_length=150, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.from_status}→{self.to_status}"

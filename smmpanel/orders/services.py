@@ -1,0 +1,432 @@
+"""Every write to an order or refill. One transaction per use case; customer locked first.
+
+The operator's hand fulfilment (start, progress, complete, partial, cancel; accept or
+reject a refill) is here too: until an order has a provider, these are its fulfiller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from smmpanel.accounts.models import Customer
+from smmpanel.billing.models import EntryKind
+from smmpanel.billing.services import InsufficientFunds, customer_lock, ledger_post
+from smmpanel.catalog.models import PACKAGE_TYPES, ServiceType
+from smmpanel.catalog.selectors import effective_rate, service_for_customer
+from smmpanel.core import errors
+from smmpanel.core.errors import ConflictError, PanelError
+from smmpanel.core.money import ZERO, price, quantize
+from smmpanel.core.parsing import MAX_WHOLE
+from smmpanel.orders.models import Order, OrderEvent, Refill
+from smmpanel.orders.states import (
+    ACTIVE_REFILL_STATUSES,
+    ACTIVE_STATUSES,
+    FINAL_STATUSES,
+    REFUND_ALL,
+    REFUND_REMAINS,
+    OrderStatus,
+    RefillStatus,
+    can_transition,
+    can_transition_refill,
+)
+from smmpanel.orders.validation import ServiceTerms, order_spec
+
+S = OrderStatus
+
+
+def order_place(
+    *, customer: Customer, service_id: int | None, params: Mapping[str, str], actor: str = "api"
+) -> Order:
+    """Validate, charge and record a new order; all of it commits together or none of it."""
+    service = service_for_customer(customer, service_id) if service_id else None
+    if service is None:
+        raise PanelError(errors.INCORRECT_SERVICE)
+    rate = effective_rate(customer, service)
+    terms = ServiceTerms(
+        type=service.type, rate=rate, min=service.min, max=service.max, dripfeed=service.dripfeed
+    )
+    spec = order_spec(terms, params)
+
+    with transaction.atomic(durable=True):
+        locked = customer_lock(customer.pk)
+        link = spec.fields.get("link")
+        if (
+            link
+            and Order.objects.filter(
+                customer_id=customer.pk,
+                service_id=service.pk,
+                status__in=ACTIVE_STATUSES,
+                link=link,
+            ).exists()
+        ):
+            raise PanelError(errors.ACTIVE_ORDER_LINK)
+        if locked.balance < spec.funds_needed:
+            raise InsufficientFunds()
+        order = Order.objects.create(
+            customer_id=customer.pk,
+            service_id=service.pk,
+            type=service.type,
+            status=spec.status,
+            rate=rate,
+            charged_quantity=spec.charged_quantity,
+            charge=spec.charge,
+            remains=spec.charged_quantity,
+            **spec.fields,
+        )
+        if spec.charge > ZERO:
+            ledger_post(
+                customer=locked,
+                kind=EntryKind.CHARGE,
+                amount=-spec.charge,
+                order_id=order.pk,
+                memo=f"Order #{order.pk}",
+            )
+        OrderEvent.objects.create(
+            order=order, kind="placed", to_status=order.status, actor=actor
+        )
+    customer.balance = locked.balance
+    return order
+
+
+def refund_amount(order: Order, status: str, remains: int) -> Decimal:
+    """What a move to `status` gives back: all of the charge, the undelivered part, or nothing.
+    A subscription itself is never refunded: its posts are paid and refunded as child orders."""
+    if order.is_subscription:
+        return ZERO
+    if status in REFUND_ALL:
+        return order.charge
+    if status in REFUND_REMAINS:
+        if order.type in PACKAGE_TYPES:
+            # A package is one unit: remains is 0 or 1 of it.
+            return order.charge if remains else ZERO
+        return min(order.charge, price(order.rate, remains))
+    return ZERO
+
+
+def order_transition(
+    *,
+    order_id: int,
+    to: OrderStatus,
+    actor: str,
+    expected: OrderStatus | None = None,
+    remains: int | None = None,
+    start_count: int | None = None,
+    completed_runs: int | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Order:
+    """Move an order to `to` and refund what that status implies, exactly once.
+
+    The update is conditional on the status read under the lock, and a refund is a ledger
+    entry unique per order and cause: two racing callers cannot both succeed, and a retry
+    after a crash cannot refund twice.
+    """
+    customer_id = Order.objects.values_list("customer_id", flat=True).filter(pk=order_id).first()
+    if customer_id is None:
+        raise PanelError(errors.INCORRECT_ORDER)
+    with transaction.atomic(durable=True):
+        customer = customer_lock(customer_id)
+        order = Order.objects.select_for_update().get(pk=order_id)
+        current = OrderStatus(order.status)
+        if expected is not None and current != expected:
+            raise ConflictError(f"Order #{order_id} is {current}, not {expected}")
+        if not can_transition(current, to, subscription=order.is_subscription):
+            raise ConflictError(f"Order #{order_id} cannot go from {current} to {to}")
+
+        changes: dict[str, Any] = {"status": to, "updated_at": timezone.now()}
+        if order.is_subscription:
+            pass
+        elif to == S.COMPLETED:
+            changes["remains"] = 0
+            if order.runs:
+                changes["completed_runs"] = order.runs
+        elif to == S.CANCELED:
+            changes["remains"] = order.charged_quantity
+        elif to == S.PARTIAL:
+            if remains is None:
+                raise PanelError("A Partial order needs the quantity that remains undelivered")
+            if not 0 < remains <= order.charged_quantity:
+                raise PanelError(f"remains must be between 1 and {order.charged_quantity}")
+            changes["remains"] = remains
+        elif remains is not None:
+            _check_remains(order, remains)
+            changes["remains"] = remains
+        if start_count is not None:
+            changes["start_count"] = _check_start_count(start_count)
+        if completed_runs is not None:
+            changes["completed_runs"] = _check_runs(order, completed_runs)
+        if to in FINAL_STATUSES:
+            changes["finished_at"] = changes["updated_at"]
+
+        won = Order.objects.filter(pk=order_id, status=current).update(**changes)
+        if not won:
+            raise ConflictError(f"Order #{order_id} changed while it was being updated")
+        refund = refund_amount(order, to, changes.get("remains", order.remains))
+        if refund > ZERO:
+            ledger_post(
+                customer=customer,
+                kind=EntryKind.REFUND,
+                amount=refund,
+                order_id=order.pk,
+                cause=str(to).lower(),
+                memo=f"Order #{order.pk} {to}",
+            )
+        OrderEvent.objects.create(
+            order_id=order.pk,
+            kind="status",
+            from_status=current,
+            to_status=to,
+            actor=actor,
+            data={**(data or {}), **({"refund": str(refund)} if refund else {})},
+        )
+        for name, value in changes.items():
+            setattr(order, name, value)
+    return order
+
+
+def _check_remains(order: Order, remains: int) -> None:
+    if not 0 <= remains <= order.charged_quantity:
+        raise PanelError(f"remains must be between 0 and {order.charged_quantity}")
+
+
+def _check_start_count(start_count: int) -> int:
+    if not 0 <= start_count <= MAX_WHOLE:
+        raise PanelError("start_count must be zero or more")
+    return start_count
+
+
+def _check_runs(order: Order, completed_runs: int) -> int:
+    if not order.runs or not 0 <= completed_runs <= order.runs:
+        raise PanelError(f"completed_runs must be between 0 and {order.runs or 0}")
+    return completed_runs
+
+
+def order_progress(
+    *,
+    order_id: int,
+    actor: str,
+    start_count: int | None = None,
+    remains: int | None = None,
+    completed_runs: int | None = None,
+) -> Order:
+    """Record delivery progress of a running order; a Pending order becomes In progress."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise PanelError(errors.INCORRECT_ORDER)
+    if order.status == S.PENDING:
+        return order_transition(
+            order_id=order_id,
+            to=S.IN_PROGRESS,
+            expected=S.PENDING,
+            actor=actor,
+            start_count=start_count,
+            remains=remains,
+            completed_runs=completed_runs,
+        )
+    if order.status not in (S.IN_PROGRESS, S.PROCESSING):
+        raise ConflictError(f"Order #{order_id} is {order.status}; progress is for running orders")
+    changes: dict[str, Any] = {"updated_at": timezone.now()}
+    if remains is not None:
+        _check_remains(order, remains)
+        changes["remains"] = remains
+    if start_count is not None:
+        changes["start_count"] = _check_start_count(start_count)
+    if completed_runs is not None:
+        changes["completed_runs"] = _check_runs(order, completed_runs)
+    with transaction.atomic(durable=True):
+        if not Order.objects.filter(pk=order_id, status=order.status).update(**changes):
+            raise ConflictError(f"Order #{order_id} changed while it was being updated")
+        OrderEvent.objects.create(
+            order_id=order_id,
+            kind="progress",
+            from_status=order.status,
+            to_status=order.status,
+            actor=actor,
+            data={k: v for k, v in changes.items() if k != "updated_at"},
+        )
+    for name, value in changes.items():
+        setattr(order, name, value)
+    return order
+
+
+def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str = "api") -> Order:
+    """A customer asks to cancel. An order nobody has started yet is canceled at once, with
+    a full refund; otherwise the request is recorded for the fulfiller to confirm."""
+    order = (
+        Order.objects.select_related("service").filter(pk=order_id, customer_id=customer.pk).first()
+        if order_id
+        else None
+    )
+    if order is None:
+        raise PanelError(errors.INCORRECT_ORDER)
+    if not order.service.cancel:
+        raise PanelError(errors.CANCEL_UNAVAILABLE)
+    if order.status not in ACTIVE_STATUSES:
+        raise PanelError(errors.CANCEL_FINISHED)
+    if order.cancel_requested_at is not None:
+        raise PanelError(errors.CANCEL_REQUESTED)
+    if order.status in (S.PENDING, S.ACTIVE, S.PAUSED):
+        try:
+            return order_transition(
+                order_id=order.pk,
+                to=S.CANCELED,
+                expected=OrderStatus(order.status),
+                actor=actor,
+                data={"reason": "canceled by the customer"},
+            )
+        except ConflictError:
+            # The operator moved it first; fall through to a request on the new status.
+            order.refresh_from_db()
+            if order.status not in ACTIVE_STATUSES:
+                raise PanelError(errors.CANCEL_FINISHED) from None
+    with transaction.atomic(durable=True):
+        won = Order.objects.filter(
+            pk=order.pk, status__in=ACTIVE_STATUSES, cancel_requested_at__isnull=True
+        ).update(cancel_requested_at=timezone.now())
+        if not won:
+            raise PanelError(errors.CANCEL_REQUESTED)
+        OrderEvent.objects.create(
+            order_id=order.pk,
+            kind="cancel_requested",
+            from_status=order.status,
+            to_status=order.status,
+            actor=actor,
+        )
+    order.refresh_from_db()
+    return order
+
+
+def refill_request(*, customer: Customer, order_id: int | None, actor: str = "api") -> Refill:
+    order = (
+        Order.objects.select_related("service").filter(pk=order_id, customer_id=customer.pk).first()
+        if order_id
+        else None
+    )
+    if order is None:
+        raise PanelError(errors.INCORRECT_ORDER)
+    if not order.service.refill:
+        raise PanelError(errors.REFILL_UNAVAILABLE)
+    if order.status != S.COMPLETED:
+        raise PanelError(errors.REFILL_NOT_COMPLETED)
+    finished = order.finished_at or order.updated_at
+    if timezone.now() > finished + timedelta(days=order.service.refill_days):
+        raise PanelError(errors.REFILL_PERIOD_OVER)
+    try:
+        with transaction.atomic(durable=True):
+            if Refill.objects.filter(order_id=order.pk, status__in=ACTIVE_REFILL_STATUSES).exists():
+                raise PanelError(errors.REFILL_RUNNING)
+            refill = Refill.objects.create(order_id=order.pk, customer_id=customer.pk)
+            OrderEvent.objects.create(
+                order_id=order.pk,
+                refill=refill,
+                kind="refill_requested",
+                to_status=refill.status,
+                actor=actor,
+            )
+    except IntegrityError:
+        # The partial unique index caught a concurrent request for the same order.
+        raise PanelError(errors.REFILL_RUNNING) from None
+    return refill
+
+
+def refill_transition(*, refill_id: int, to: RefillStatus, actor: str) -> Refill:
+    """The fulfiller accepts (In progress), completes, rejects or fails a refill."""
+    refill = Refill.objects.filter(pk=refill_id).first()
+    if refill is None:
+        raise PanelError(errors.REFILL_NOT_FOUND)
+    current = RefillStatus(refill.status)
+    if not can_transition_refill(current, to):
+        raise ConflictError(f"Refill #{refill_id} cannot go from {current} to {to}")
+    with transaction.atomic(durable=True):
+        if not Refill.objects.filter(pk=refill_id, status=current).update(
+            status=to, updated_at=timezone.now()
+        ):
+            raise ConflictError(f"Refill #{refill_id} changed while it was being updated")
+        OrderEvent.objects.create(
+            order_id=refill.order_id,
+            refill_id=refill.pk,
+            kind="refill_status",
+            from_status=current,
+            to_status=to,
+            actor=actor,
+        )
+    refill.status = to
+    return refill
+
+
+def subscription_deliver_post(*, order_id: int, link: str, quantity: int, actor: str) -> Order:
+    """A new post of a watched account: a child order for it, charged now at the
+    subscription's rate. When the balance cannot pay, the subscription pauses."""
+    from smmpanel.orders.validation import clean_link
+
+    parent = Order.objects.filter(pk=order_id, type=ServiceType.SUBSCRIPTIONS).first()
+    if parent is None:
+        raise PanelError(errors.INCORRECT_ORDER)
+    if parent.status != S.ACTIVE:
+        raise ConflictError(f"Subscription #{order_id} is {parent.status}, not Active")
+    low, high = parent.sub_min or 0, parent.sub_max or 0
+    if not low <= quantity <= high:
+        raise PanelError(f"quantity must be between {low} and {high}")
+    post_link = clean_link(link)
+    charge = price(parent.rate, quantity)
+    with transaction.atomic(durable=True):
+        customer = customer_lock(parent.customer_id)
+        parent = Order.objects.select_for_update().get(pk=order_id)
+        if parent.status != S.ACTIVE:
+            raise ConflictError(f"Subscription #{order_id} is {parent.status}, not Active")
+        if customer.balance < charge:
+            Order.objects.filter(pk=order_id).update(status=S.PAUSED, updated_at=timezone.now())
+            OrderEvent.objects.create(
+                order_id=order_id,
+                kind="status",
+                from_status=S.ACTIVE,
+                to_status=S.PAUSED,
+                actor=actor,
+                data={"reason": "not enough funds for a post"},
+            )
+            parent.status = S.PAUSED
+            return parent
+        child = Order.objects.create(
+            customer_id=parent.customer_id,
+            service_id=parent.service_id,
+            type=ServiceType.DEFAULT,
+            parent=parent,
+            link=post_link,
+            quantity=quantity,
+            rate=parent.rate,
+            charged_quantity=quantity,
+            charge=charge,
+            remains=quantity,
+        )
+        if charge > ZERO:
+            ledger_post(
+                customer=customer,
+                kind=EntryKind.CHARGE,
+                amount=-charge,
+                order_id=child.pk,
+                memo=f"Order #{child.pk} (subscription #{parent.pk})",
+            )
+        delivered = parent.posts_delivered + 1
+        done = parent.sub_posts is not None and delivered >= parent.sub_posts
+        now = timezone.now()
+        Order.objects.filter(pk=parent.pk).update(
+            posts_delivered=delivered,
+            charge=quantize(parent.charge + charge),
+            updated_at=now,
+            **({"status": S.COMPLETED, "finished_at": now} if done else {}),
+        )
+        OrderEvent.objects.create(order=child, kind="placed", to_status=child.status, actor=actor)
+        OrderEvent.objects.create(
+            order_id=parent.pk,
+            kind="post",
+            from_status=S.ACTIVE,
+            to_status=S.COMPLETED if done else S.ACTIVE,
+            actor=actor,
+            data={"child": child.pk, "quantity": quantity},
+        )
+    return child

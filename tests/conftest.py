@@ -1,0 +1,59 @@
+"""Suite-wide rules: floats never meet money, and the books add up after every test."""
+
+from __future__ import annotations
+
+import decimal
+import os
+
+import pytest
+from django.db import connection
+
+from tests.factories import Api
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # DefaultContext is what new threads (the live server's) start from.
+    decimal.DefaultContext.traps[decimal.FloatOperation] = True
+    decimal.getcontext().traps[decimal.FloatOperation] = True
+
+
+def _uses_db(request: pytest.FixtureRequest) -> str | None:
+    marker = request.node.get_closest_marker("django_db")
+    names = set(request.fixturenames)
+    if "transactional_db" in names or "live_server" in names:
+        return "transactional_db"
+    if marker is not None:
+        transactional = marker.kwargs.get("transaction") or (marker.args and marker.args[0])
+        return "transactional_db" if transactional else "db"
+    return "db" if "db" in names else None
+
+
+@pytest.fixture(autouse=True)
+def books_balance(request: pytest.FixtureRequest):
+    """After every test that touched the database: balance == sum(ledger) for everyone."""
+    fixture = _uses_db(request)
+    if fixture is None:
+        yield
+        return
+    # Requesting the db fixture from here makes it tear down after this check runs.
+    request.getfixturevalue(fixture)
+    yield
+    from smmpanel.billing.services import ledger_verify
+
+    assert ledger_verify() == [], "the ledger and the balances disagree"
+
+
+@pytest.fixture
+def api(client) -> Api:
+    return Api(client)
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+#: For what only PostgreSQL can prove (row locks, real parallel writers).
+postgres_only = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")),
+    reason="proven on PostgreSQL; SQLite has one writer at a time",
+)
