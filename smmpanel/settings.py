@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "smmpanel.billing",
     "smmpanel.orders",
     "smmpanel.api_v2",
+    "smmpanel.web",
 ]
 
 MIDDLEWARE = [
@@ -109,7 +110,9 @@ TEMPLATES = [
 
 def _database() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'smmpanel.sqlite3'}"
-    config: dict[str, Any] = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {

@@ -38,7 +38,9 @@ class Customer(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(balance__gte=0), name="customer_balance_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="customer_balance_nonnegative"
+            ),
             models.CheckConstraint(
                 condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
                 name="customer_discount_percent_range",

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from smmpanel.accounts.models import ApiKey, Customer, api_key_digest
-from smmpanel.billing.services import customer_lock, ledger_post
 from smmpanel.billing.models import EntryKind
+from smmpanel.billing.services import customer_lock, ledger_post
 from smmpanel.core.errors import PanelError
 from smmpanel.core.money import ZERO, to_money
 
@@ -56,7 +56,9 @@ def customer_create(
         else:
             user.set_unusable_password()
         user.save()
-        customer = Customer.objects.create(user=user, **({"currency": currency} if currency else {}))
+        customer = Customer.objects.create(
+            user=user, **({"currency": currency} if currency else {})
+        )
         _, key = api_key_create(customer=customer, label="created with the account")
         if opening > ZERO:
             locked = customer_lock(customer.pk)

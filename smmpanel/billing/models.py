@@ -39,10 +39,10 @@ class LedgerEntry(models.Model):
         verbose_name_plural = "ledger"
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(balance_after__gte=0), name="ledger_balance_after_nonneg"),
             models.CheckConstraint(
-                condition=~Q(amount=0), name="ledger_amount_nonzero"
+                condition=Q(balance_after__gte=0), name="ledger_balance_after_nonneg"
             ),
+            models.CheckConstraint(condition=~Q(amount=0), name="ledger_amount_nonzero"),
             models.CheckConstraint(
                 condition=(
                     Q(kind=EntryKind.ADJUSTMENT)

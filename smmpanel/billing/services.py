@@ -99,7 +99,9 @@ def ledger_verify() -> list[LedgerMismatch]:
     ):
         total = running.get(customer_id, ZERO) + amount
         if total != after:
-            problems.append(LedgerMismatch(customer_id, after, total, "balance_after breaks the chain"))
+            problems.append(
+                LedgerMismatch(customer_id, after, total, "balance_after breaks the chain")
+            )
         running[customer_id] = total
     for customer_id, balance in Customer.objects.values_list("id", "balance"):
         total = running.get(customer_id, ZERO)

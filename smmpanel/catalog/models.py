@@ -72,7 +72,9 @@ class Service(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(rate__gte=0), name="service_rate_nonnegative"),
             models.CheckConstraint(condition=Q(min__gte=1), name="service_min_positive"),
-            models.CheckConstraint(condition=Q(max__gte=models.F("min")), name="service_max_ge_min"),
+            models.CheckConstraint(
+                condition=Q(max__gte=models.F("min")), name="service_max_ge_min"
+            ),
         ]
         indexes = [models.Index(fields=["enabled", "position"])]
 

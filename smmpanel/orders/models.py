@@ -16,7 +16,9 @@ from smmpanel.orders.states import ACTIVE_REFILL_STATUSES, OrderStatus, RefillSt
 
 
 class Order(models.Model):
-    customer = models.ForeignKey("accounts.Customer", on_delete=models.PROTECT, related_name="orders")
+    customer = models.ForeignKey(
+        "accounts.Customer", on_delete=models.PROTECT, related_name="orders"
+    )
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="orders")
     type = models.CharField(max_length=40, choices=ServiceType.choices, editable=False)
     status = models.CharField(
@@ -25,7 +27,9 @@ class Order(models.Model):
 
     # What to deliver, by type (api-v2.md's table); unused fields stay empty.
     link = models.CharField(max_length=2000, blank=True)
-    quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Per run, for drip-feed.")
+    quantity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Per run, for drip-feed."
+    )
     runs = models.PositiveIntegerField(null=True, blank=True)
     interval = models.PositiveIntegerField(null=True, blank=True, help_text="Minutes between runs.")
     comments = models.TextField(blank=True)

@@ -21,7 +21,9 @@ def subscription_children(orders: Iterable[Order]) -> dict[int, list[int]]:
     children: dict[int, list[int]] = {pk: [] for pk in parents}
     if parents:
         for child_id, parent_id in (
-            Order.objects.filter(parent_id__in=parents).order_by("id").values_list("id", "parent_id")
+            Order.objects.filter(parent_id__in=parents)
+            .order_by("id")
+            .values_list("id", "parent_id")
         ):
             children[parent_id].append(child_id)
     return children

@@ -87,9 +87,7 @@ def order_place(
                 order_id=order.pk,
                 memo=f"Order #{order.pk}",
             )
-        OrderEvent.objects.create(
-            order=order, kind="placed", to_status=order.status, actor=actor
-        )
+        OrderEvent.objects.create(order=order, kind="placed", to_status=order.status, actor=actor)
     customer.balance = locked.balance
     return order
 

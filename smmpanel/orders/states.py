@@ -63,7 +63,12 @@ REFUND_REMAINS = frozenset({S.PARTIAL})
 
 REFILL_TRANSITIONS: dict[RefillStatus, frozenset[RefillStatus]] = {
     RefillStatus.PENDING: frozenset(
-        {RefillStatus.IN_PROGRESS, RefillStatus.COMPLETED, RefillStatus.REJECTED, RefillStatus.ERROR}
+        {
+            RefillStatus.IN_PROGRESS,
+            RefillStatus.COMPLETED,
+            RefillStatus.REJECTED,
+            RefillStatus.ERROR,
+        }
     ),
     RefillStatus.IN_PROGRESS: frozenset(
         {RefillStatus.COMPLETED, RefillStatus.REJECTED, RefillStatus.ERROR}
@@ -82,5 +87,7 @@ def can_transition(current: str, new: str, *, subscription: bool = False) -> boo
 
 
 def can_transition_refill(current: str, new: str) -> bool:
-    allowed = REFILL_TRANSITIONS.get(RefillStatus(current)) if current in RefillStatus.values else None
+    allowed = (
+        REFILL_TRANSITIONS.get(RefillStatus(current)) if current in RefillStatus.values else None
+    )
     return allowed is not None and new in allowed

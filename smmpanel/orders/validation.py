@@ -202,7 +202,9 @@ def order_spec(terms: ServiceTerms, params: Mapping[str, str]) -> OrderSpec:
     return spec
 
 
-def _subscription_spec(terms: ServiceTerms, params: Mapping[str, str], spec: OrderSpec) -> OrderSpec:
+def _subscription_spec(
+    terms: ServiceTerms, params: Mapping[str, str], spec: OrderSpec
+) -> OrderSpec:
     fields = spec.fields
     low, high = _whole(params, "min"), _whole(params, "max")
     if low < terms.min:

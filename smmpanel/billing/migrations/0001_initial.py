@@ -5,34 +5,103 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('orders', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("orders", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('deposit', 'Deposit'), ('charge', 'Charge'), ('refund', 'Refund'), ('adjustment', 'Adjustment')], max_length=20)),
-                ('amount', models.DecimalField(decimal_places=5, max_digits=15)),
-                ('balance_after', models.DecimalField(decimal_places=5, max_digits=15)),
-                ('cause', models.CharField(blank=True, max_length=40)),
-                ('memo', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ledger_entries', to='accounts.customer')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='ledger', to='orders.order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("deposit", "Deposit"),
+                            ("charge", "Charge"),
+                            ("refund", "Refund"),
+                            ("adjustment", "Adjustment"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=5, max_digits=15)),
+                ("balance_after", models.DecimalField(decimal_places=5, max_digits=15)),
+                ("cause", models.CharField(blank=True, max_length=40)),
+                ("memo", models.CharField(blank=True, max_length=300)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger_entries",
+                        to="accounts.customer",
+                    ),
+                ),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="ledger",
+                        to="orders.order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ledger entry',
-                'verbose_name_plural': 'ledger',
-                'ordering': ['-id'],
-                'indexes': [models.Index(fields=['customer', 'id'], name='billing_led_custome_4c4250_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('balance_after__gte', 0)), name='ledger_balance_after_nonneg'), models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='ledger_amount_nonzero'), models.CheckConstraint(condition=models.Q(('kind', 'adjustment'), models.Q(('amount__gt', 0), ('kind__in', ['deposit', 'refund'])), models.Q(('amount__lt', 0), ('kind', 'charge')), _connector='OR'), name='ledger_amount_sign_by_kind'), models.CheckConstraint(condition=models.Q(('kind__in', ['deposit', 'adjustment']), ('order__isnull', False), _connector='OR'), name='ledger_order_entries_have_order'), models.UniqueConstraint(condition=models.Q(('kind', 'charge')), fields=('order',), name='ledger_one_charge_per_order'), models.UniqueConstraint(condition=models.Q(('kind', 'refund')), fields=('order', 'cause'), name='ledger_one_refund_per_order_cause')],
+                "verbose_name": "ledger entry",
+                "verbose_name_plural": "ledger",
+                "ordering": ["-id"],
+                "indexes": [
+                    models.Index(fields=["customer", "id"], name="billing_led_custome_4c4250_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("balance_after__gte", 0)),
+                        name="ledger_balance_after_nonneg",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("amount", 0), _negated=True),
+                        name="ledger_amount_nonzero",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("kind", "adjustment"),
+                            models.Q(("amount__gt", 0), ("kind__in", ["deposit", "refund"])),
+                            models.Q(("amount__lt", 0), ("kind", "charge")),
+                            _connector="OR",
+                        ),
+                        name="ledger_amount_sign_by_kind",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("kind__in", ["deposit", "adjustment"]),
+                            ("order__isnull", False),
+                            _connector="OR",
+                        ),
+                        name="ledger_order_entries_have_order",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "charge")),
+                        fields=("order",),
+                        name="ledger_one_charge_per_order",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind", "refund")),
+                        fields=("order", "cause"),
+                        name="ledger_one_refund_per_order_cause",
+                    ),
+                ],
             },
         ),
     ]

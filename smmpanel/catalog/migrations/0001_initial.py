@@ -5,50 +5,116 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('position', models.IntegerField(default=0, help_text='Lower comes first.')),
-                ('enabled', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("position", models.IntegerField(default=0, help_text="Lower comes first.")),
+                ("enabled", models.BooleanField(default=True)),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['position', 'id'],
+                "verbose_name_plural": "categories",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=300)),
-                ('type', models.CharField(choices=[('Default', 'Default'), ('Package', 'Package'), ('Custom Comments', 'Custom Comments'), ('Custom Comments Package', 'Custom Comments Package'), ('Mentions with Hashtags', 'Mentions With Hashtags'), ('Mentions Custom List', 'Mentions Custom List'), ('Mentions Hashtag', 'Mentions Hashtag'), ('Mentions User Followers', 'Mentions User Followers'), ('Mentions Media Likers', 'Mentions Media Likers'), ('Comment Likes', 'Comment Likes'), ('Comment Replies', 'Comment Replies'), ('Poll', 'Poll'), ('Invites from Groups', 'Invites From Groups'), ('Subscriptions', 'Subscriptions')], default='Default', max_length=40)),
-                ('rate', models.DecimalField(decimal_places=5, help_text='Price per 1000 units (for package types: the price of one package).', max_digits=15)),
-                ('min', models.PositiveIntegerField(default=1)),
-                ('max', models.PositiveIntegerField(default=10000)),
-                ('refill', models.BooleanField(default=False)),
-                ('refill_days', models.PositiveIntegerField(default=30, help_text='How long after completion a refill may be asked for.')),
-                ('cancel', models.BooleanField(default=False)),
-                ('dripfeed', models.BooleanField(default=False)),
-                ('enabled', models.BooleanField(default=True)),
-                ('description', models.TextField(blank=True)),
-                ('position', models.IntegerField(default=0, help_text='Lower comes first in its category.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='services', to='catalog.category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=300)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("Default", "Default"),
+                            ("Package", "Package"),
+                            ("Custom Comments", "Custom Comments"),
+                            ("Custom Comments Package", "Custom Comments Package"),
+                            ("Mentions with Hashtags", "Mentions With Hashtags"),
+                            ("Mentions Custom List", "Mentions Custom List"),
+                            ("Mentions Hashtag", "Mentions Hashtag"),
+                            ("Mentions User Followers", "Mentions User Followers"),
+                            ("Mentions Media Likers", "Mentions Media Likers"),
+                            ("Comment Likes", "Comment Likes"),
+                            ("Comment Replies", "Comment Replies"),
+                            ("Poll", "Poll"),
+                            ("Invites from Groups", "Invites From Groups"),
+                            ("Subscriptions", "Subscriptions"),
+                        ],
+                        default="Default",
+                        max_length=40,
+                    ),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=5,
+                        help_text="Price per 1000 units (for package types: the price of one package).",
+                        max_digits=15,
+                    ),
+                ),
+                ("min", models.PositiveIntegerField(default=1)),
+                ("max", models.PositiveIntegerField(default=10000)),
+                ("refill", models.BooleanField(default=False)),
+                (
+                    "refill_days",
+                    models.PositiveIntegerField(
+                        default=30, help_text="How long after completion a refill may be asked for."
+                    ),
+                ),
+                ("cancel", models.BooleanField(default=False)),
+                ("dripfeed", models.BooleanField(default=False)),
+                ("enabled", models.BooleanField(default=True)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "position",
+                    models.IntegerField(default=0, help_text="Lower comes first in its category."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="services",
+                        to="catalog.category",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['category__position', 'category_id', 'position', 'id'],
-                'indexes': [models.Index(fields=['enabled', 'position'], name='catalog_ser_enabled_f3e84a_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('rate__gte', 0)), name='service_rate_nonnegative'), models.CheckConstraint(condition=models.Q(('min__gte', 1)), name='service_min_positive'), models.CheckConstraint(condition=models.Q(('max__gte', models.F('min'))), name='service_max_ge_min')],
+                "ordering": ["category__position", "category_id", "position", "id"],
+                "indexes": [
+                    models.Index(
+                        fields=["enabled", "position"], name="catalog_ser_enabled_f3e84a_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("rate__gte", 0)), name="service_rate_nonnegative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("min__gte", 1)), name="service_min_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("max__gte", models.F("min"))), name="service_max_ge_min"
+                    ),
+                ],
             },
         ),
     ]

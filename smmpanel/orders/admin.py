@@ -1,0 +1,160 @@
+"""Orders in the admin: read-only rows, moved only by actions that call the services."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from smmpanel.core.admin_forms import ProgressActionForm, action_value, run_each
+from smmpanel.core.errors import PanelError
+from smmpanel.core.parsing import parse_whole
+from smmpanel.orders.models import Order, OrderEvent, Refill
+from smmpanel.orders.services import order_progress, order_transition, refill_transition
+from smmpanel.orders.states import OrderStatus, RefillStatus
+
+
+def _number(request: HttpRequest, name: str) -> int | None:
+    raw = action_value(request, name)
+    if not raw:
+        return None
+    value = parse_whole(raw)
+    if value is None or value < 0:
+        raise PanelError(f"{name} must be a whole number")
+    return value
+
+
+class OrderEventInline(admin.TabularInline):
+    model = OrderEvent
+    fk_name = "order"
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "data")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]  # type: ignore[attr-defined]
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "id", "created_at", "customer", "service", "link", "charged_quantity", "charge",
+        "start_count", "remains", "status", "cancel_requested_at",
+    )  # fmt: skip
+    list_filter = ("status", "type", ("cancel_requested_at", admin.EmptyFieldListFilter))
+    search_fields = ("=id", "link", "customer__user__username")
+    list_select_related = ("customer__user", "service")
+    date_hierarchy = "created_at"
+    inlines = (OrderEventInline,)
+    action_form = ProgressActionForm
+    actions = ("start", "progress", "complete", "partial", "cancel")
+
+    def _move(self, request: HttpRequest, queryset: QuerySet[Order], to: OrderStatus) -> None:
+        actor = f"admin:{request.user}"
+        run_each(
+            request,
+            self,
+            queryset,
+            lambda o: order_transition(
+                order_id=o.pk,
+                to=to,
+                actor=actor,
+                remains=_number(request, "remains"),
+                start_count=_number(request, "start_count"),
+            ),
+            f"Mark {to}",
+        )
+
+    @admin.action(description="Start (In progress), with the start count given")
+    def start(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._move(request, queryset, OrderStatus.IN_PROGRESS)
+
+    @admin.action(description="Record progress: remains / start count given")
+    def progress(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = f"admin:{request.user}"
+        run_each(
+            request,
+            self,
+            queryset,
+            lambda o: order_progress(
+                order_id=o.pk,
+                actor=actor,
+                remains=_number(request, "remains"),
+                start_count=_number(request, "start_count"),
+            ),
+            "Progress",
+        )
+
+    @admin.action(description="Complete (everything delivered)")
+    def complete(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._move(request, queryset, OrderStatus.COMPLETED)
+
+    @admin.action(description="Partial: refund the remains given")
+    def partial(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._move(request, queryset, OrderStatus.PARTIAL)
+
+    @admin.action(description="Cancel: refund the whole charge")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._move(request, queryset, OrderStatus.CANCELED)
+
+
+@admin.register(Refill)
+class RefillAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("id", "order", "customer", "status", "created_at", "updated_at")
+    list_filter = ("status",)
+    search_fields = ("=id", "=order__id", "customer__user__username")
+    list_select_related = ("customer__user", "order")
+    actions = ("accept", "complete", "reject")
+
+    def _move(self, request: HttpRequest, queryset: QuerySet[Refill], to: RefillStatus) -> None:
+        actor = f"admin:{request.user}"
+        run_each(
+            request,
+            self,
+            queryset,
+            lambda r: refill_transition(refill_id=r.pk, to=to, actor=actor),
+            f"Refill {to}",
+        )
+
+    @admin.action(description="Accept (In progress)")
+    def accept(self, request: HttpRequest, queryset: QuerySet[Refill]) -> None:
+        self._move(request, queryset, RefillStatus.IN_PROGRESS)
+
+    @admin.action(description="Complete")
+    def complete(self, request: HttpRequest, queryset: QuerySet[Refill]) -> None:
+        self._move(request, queryset, RefillStatus.COMPLETED)
+
+    @admin.action(description="Reject")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Refill]) -> None:
+        self._move(request, queryset, RefillStatus.REJECTED)
+
+
+@admin.register(OrderEvent)
+class OrderEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = (
+        "id",
+        "created_at",
+        "order",
+        "refill",
+        "kind",
+        "from_status",
+        "to_status",
+        "actor",
+    )
+    list_filter = ("kind",)
+    search_fields = ("=order__id",)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
