@@ -126,7 +126,10 @@ def _database() -> dict[str, Any]:
         }
         # Tests use a file too, not the in-memory default: WAL, the busy timeout and
         # several connections at once then behave as they do in production.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+    else:
+        # One test database per test run, so two runs on one server never collide.
+        config["TEST"] = {"NAME": f"test_smmpanel_{os.getpid()}"}
     return config
 
 
@@ -147,6 +150,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

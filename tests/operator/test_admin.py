@@ -1,0 +1,107 @@
+"""The admin is the operator's console: its actions must call the services, with refunds."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from smmpanel.billing.models import LedgerEntry
+from smmpanel.orders.models import Order, Refill
+from smmpanel.orders.services import order_place, order_transition, refill_request
+from smmpanel.orders.states import OrderStatus
+from tests.factories import make_customer, make_service
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(client):
+    user = get_user_model().objects.create_superuser("op", "op@example.com", "pw-op-12345")
+    client.force_login(user)
+    return client
+
+
+def _order(balance: str = "10", quantity: str = "1000"):
+    customer, key = make_customer(balance)
+    service = make_service(rate="1.00", min=10, max=5000)
+    order = order_place(
+        customer=customer,
+        service_id=service.pk,
+        params={"link": f"https://e.x/{Order.objects.count()}", "quantity": quantity},
+    )
+    return customer, order
+
+
+def _act(client, model: str, action: str, ids: list[int], **extra: str):
+    url = reverse(f"admin:{model}_changelist")
+    return client.post(
+        url, {"action": action, "_selected_action": [str(i) for i in ids], **extra}, follow=True
+    )
+
+
+def test_every_model_has_an_admin_page(operator):
+    for name in (
+        "accounts_customer", "accounts_apikey", "catalog_category", "catalog_service",
+        "billing_ledgerentry", "orders_order", "orders_refill", "orders_orderevent",
+    ):  # fmt: skip
+        assert operator.get(reverse(f"admin:{name}_changelist")).status_code == 200
+
+
+def test_partial_action_refunds_the_remains_once(operator):
+    customer, order = _order()
+    _act(operator, "orders_order", "start", [order.pk], start_count="50")
+    response = _act(operator, "orders_order", "partial", [order.pk], remains="250")
+    assert b"Mark Partial: 1 done" in response.content
+    order.refresh_from_db()
+    customer.refresh_from_db()
+    assert order.status == OrderStatus.PARTIAL and order.start_count == 50
+    assert customer.balance == Decimal("9.25000")  # 10 - 1.00 + 0.25
+    response = _act(operator, "orders_order", "cancel", [order.pk])
+    assert b"refused" in response.content
+    assert LedgerEntry.objects.filter(order=order, kind="refund").count() == 1
+
+
+def test_cancel_action_refunds_everything(operator):
+    customer, order = _order()
+    _act(operator, "orders_order", "cancel", [order.pk])
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("10.00000")
+
+
+def test_partial_without_remains_is_refused_and_changes_nothing(operator):
+    customer, order = _order()
+    response = _act(operator, "orders_order", "partial", [order.pk])
+    assert b"needs the quantity" in response.content
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+
+
+def test_refill_actions(operator):
+    customer, order = _order()
+    order_transition(order_id=order.pk, to=OrderStatus.COMPLETED, actor="test")
+    refill = refill_request(customer=customer, order_id=order.pk)
+    _act(operator, "orders_refill", "accept", [refill.pk])
+    _act(operator, "orders_refill", "complete", [refill.pk])
+    assert Refill.objects.get(pk=refill.pk).status == "Completed"
+
+
+def test_deposit_action_and_ledger_is_read_only(operator):
+    customer, _ = make_customer("0")
+    _act(operator, "accounts_customer", "deposit", [customer.pk], amount="12.5", memo="wire")
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("12.50000")
+    entry = LedgerEntry.objects.get(customer=customer)
+    url = reverse("admin:billing_ledgerentry_change", args=[entry.pk])
+    page = operator.get(url)
+    assert page.status_code == 200 and b'name="amount"' not in page.content
+    assert operator.post(url, {"amount": "999"}).status_code == 403
+
+
+def test_new_api_key_action_shows_the_key_once(operator):
+    customer, _ = make_customer("0")
+    response = _act(operator, "accounts_customer", "new_api_key", [customer.pk])
+    assert b"will not be shown again" in response.content
+    assert customer.api_keys.count() == 2

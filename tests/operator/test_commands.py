@@ -1,0 +1,116 @@
+"""The `smmpanel` console commands, run through Django's command machinery."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from smmpanel.accounts.models import Customer
+from smmpanel.accounts.selectors import customer_by_api_key
+from smmpanel.catalog.models import Service, ServiceType
+from smmpanel.orders.models import Order
+from smmpanel.orders.services import order_place
+from tests.factories import make_customer, make_service
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_customer_create_prints_a_working_key_and_books_the_opening_balance():
+    out, _ = run("customer_create", "--username", "ann", "--balance", "100.00")
+    key = out.strip()
+    assert len(key) == 32
+    customer = customer_by_api_key(key)
+    assert customer is not None and customer.user.username == "ann"
+    assert customer.balance == Decimal("100.00000")
+    assert customer.ledger_entries.get().kind == "deposit"
+
+
+def test_customer_create_refuses_a_taken_username_and_a_bad_amount():
+    run("customer_create", "--username", "ann")
+    with pytest.raises(CommandError, match="taken"):
+        run("customer_create", "--username", "ann")
+    with pytest.raises(CommandError):
+        run("customer_create", "--username", "bob", "--balance", "ten")
+    assert not Customer.objects.filter(user__username="bob").exists()
+
+
+def test_cli_accepts_hyphenated_command_names():
+    # The installed console script itself, as an operator types it.
+    script = Path(sys.executable).with_name("smmpanel")
+    done = subprocess.run(
+        [str(script), "customer-create", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--username" in done.stdout and "API key" in done.stdout
+
+
+def test_deposit_and_adjust_go_through_the_ledger():
+    customer, _ = make_customer("1", username="dan")
+    run("customer_deposit", "--username", "dan", "--amount", "2.5")
+    run("customer_deposit", "--username", "dan", "--amount", "-0.5", "--adjust", "--memo", "fix")
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("3.00000")
+    with pytest.raises(CommandError):
+        run("customer_deposit", "--username", "dan", "--amount", "-10", "--adjust", "--memo", "x")
+    with pytest.raises(CommandError):
+        run("customer_deposit", "--username", "dan", "--amount", "-1")
+
+
+def test_order_set_fulfils_by_hand_with_refunds():
+    customer, _ = make_customer("10")
+    service = make_service(rate="2.00", min=10, max=1000)
+    order = order_place(
+        customer=customer, service_id=service.pk, params={"link": "https://a.b/c", "quantity": "500"}
+    )
+    run("order_set", str(order.pk), "start", "--start-count", "120")
+    run("order_set", str(order.pk), "progress", "--remains", "300")
+    run("order_set", str(order.pk), "partial", "--remains", "200")
+    order.refresh_from_db()
+    customer.refresh_from_db()
+    assert (order.status, order.start_count, order.remains) == ("Partial", 120, 200)
+    # 10 - 1.00 charged + 0.40 refunded (200 x 2.00 / 1000)
+    assert customer.balance == Decimal("9.40000")
+    with pytest.raises(CommandError):
+        run("order_set", str(order.pk), "cancel")
+
+
+def test_ledger_verify_command_reports_a_tampered_balance():
+    customer, _ = make_customer("10")
+    assert "adds up" in run("ledger_verify")[0]
+    Customer.objects.filter(pk=customer.pk).update(balance=Decimal("12"))
+    with pytest.raises(CommandError, match="1 problem"):
+        run("ledger_verify")
+    Customer.objects.filter(pk=customer.pk).update(balance=Decimal("10"))
+
+
+def test_demo_seed_covers_every_type_and_is_idempotent(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    out1, _ = run("demo_seed", "--port", "8123")
+    key = (tmp_path / "demo-api-key").read_text().strip()
+    assert key in out1 and "http://127.0.0.1:8123/admin/" in out1
+    assert set(Service.objects.filter(enabled=True).values_list("type", flat=True)) == set(
+        ServiceType.values
+    )
+    default = Service.objects.get(type=ServiceType.DEFAULT)
+    assert default.refill and default.cancel and default.dripfeed
+    demo = customer_by_api_key(key)
+    assert demo is not None and demo.balance == Decimal("100.00000")
+
+    run("demo_seed", "--port", "8123")
+    assert (tmp_path / "demo-api-key").read_text().strip() == key
+    assert Service.objects.count() == len(ServiceType.values)
+    assert Customer.objects.count() == 1
+    assert (tmp_path / "demo-admin-password").stat().st_mode & 0o077 == 0
+    assert not Order.objects.exists()
