@@ -114,7 +114,6 @@ def _database() -> dict[str, Any]:
         dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     )
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        config["CONN_MAX_AGE"] = 0
         config["OPTIONS"] = {
             # IMMEDIATE: every transaction takes the write lock when it begins, so writers
             # queue one at a time instead of failing to upgrade a read lock mid-way.

@@ -31,7 +31,8 @@ def _as_text(value: Any) -> str:
 def _json_body(request: HttpRequest) -> Params:
     try:
         data = json.loads(request.body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # RecursionError: a deeply nested body ("[[[[…") is garbage too, not a 500.
         raise PanelError("Malformed JSON body") from exc
     if not isinstance(data, dict):
         raise PanelError("The JSON body must be an object of parameters")
@@ -48,8 +49,14 @@ def request_params(request: HttpRequest) -> Params:
     if request.method in ("GET", "HEAD"):
         return params
     body_is_json = "json" in content_type
-    if not body_is_json and content_type in ("", "text/plain"):
-        body_is_json = request.body.lstrip()[:1] == b"{"
+    # A JSON object sent with no type, as text, or labelled as a form: PHP's curl labels a
+    # json_encode()d CURLOPT_POSTFIELDS string application/x-www-form-urlencoded.
+    if not body_is_json and content_type in (
+        "",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+    ):
+        body_is_json = request.body.removeprefix(b"\xef\xbb\xbf").lstrip()[:1] == b"{"
     if body_is_json:
         params.update(_json_body(request))
     else:

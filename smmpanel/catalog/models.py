@@ -15,7 +15,7 @@ class ServiceType(models.TextChoices):
     PACKAGE = "Package"
     CUSTOM_COMMENTS = "Custom Comments"
     CUSTOM_COMMENTS_PACKAGE = "Custom Comments Package"
-    MENTIONS_WITH_HASHTAGS = "Mentions with Hashtags"
+    MENTIONS_WITH_HASHTAGS = "Mentions with Hashtags", "Mentions with Hashtags"
     MENTIONS_CUSTOM_LIST = "Mentions Custom List"
     MENTIONS_HASHTAG = "Mentions Hashtag"
     MENTIONS_USER_FOLLOWERS = "Mentions User Followers"
@@ -23,7 +23,7 @@ class ServiceType(models.TextChoices):
     COMMENT_LIKES = "Comment Likes"
     COMMENT_REPLIES = "Comment Replies"
     POLL = "Poll"
-    INVITES_FROM_GROUPS = "Invites from Groups"
+    INVITES_FROM_GROUPS = "Invites from Groups", "Invites from Groups"
     SUBSCRIPTIONS = "Subscriptions"
 
 

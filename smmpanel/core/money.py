@@ -18,7 +18,9 @@ PER = Decimal(1000)  # rates are prices per 1000 units
 
 
 def quantize(value: Decimal) -> Decimal:
-    return value.quantize(QUANTUM, rounding=ROUND_HALF_UP)
+    result = value.quantize(QUANTUM, rounding=ROUND_HALF_UP)
+    # -0.000001 rounds to -0.00000; money has no negative zero (nor does the wire).
+    return result if result else result.copy_abs()
 
 
 def to_money(value: Decimal | int | str) -> Decimal:
@@ -31,6 +33,9 @@ def to_money(value: Decimal | int | str) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from exc
     if not amount.is_finite():
         raise ValueError(f"not an amount: {value!r}")
+    if amount.adjusted() >= MAX_DIGITS:
+        # Too many digits to hold at 5 places: quantize would raise InvalidOperation.
+        raise ValueError(f"amount out of range: {value!r}")
     amount = quantize(amount)
     if abs(amount) > MAX_AMOUNT:
         raise ValueError(f"amount out of range: {value!r}")

@@ -58,6 +58,23 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("customer__user", "service")
     date_hierarchy = "created_at"
     inlines = (OrderEventInline,)
+    fieldsets = (
+        (None, {"fields": (
+            "customer", "service", "type", "status", "link", "charged_quantity", "rate", "charge",
+            "start_count", "remains", "cancel_requested_at", "created_at", "updated_at",
+            "finished_at",
+        )}),
+        ("Drip-feed", {"classes": ("collapse",),
+                       "fields": ("quantity", "runs", "interval", "completed_runs")}),
+        ("Type parameters", {"classes": ("collapse",), "fields": (
+            "comments", "usernames", "hashtags", "hashtag", "username", "media", "answer_number",
+            "groups",
+        )}),
+        ("Subscription", {"classes": ("collapse",), "fields": (
+            "sub_min", "sub_max", "sub_posts", "sub_old_posts", "sub_delay", "sub_expiry",
+            "posts_delivered", "parent",
+        )}),
+    )  # fmt: skip
     action_form = ProgressActionForm
     actions = ("start", "progress", "complete", "partial", "cancel")
 

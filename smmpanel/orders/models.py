@@ -140,4 +140,4 @@ class OrderEvent(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.from_status}→{self.to_status}"
+        return f"event #{self.pk}"

@@ -13,7 +13,7 @@ class OrderStatus(models.TextChoices):
     """Values are the exact strings of API v2."""
 
     PENDING = "Pending"
-    IN_PROGRESS = "In progress"
+    IN_PROGRESS = "In progress", "In progress"
     PROCESSING = "Processing"
     COMPLETED = "Completed"
     PARTIAL = "Partial"
@@ -26,7 +26,7 @@ class OrderStatus(models.TextChoices):
 
 class RefillStatus(models.TextChoices):
     PENDING = "Pending"
-    IN_PROGRESS = "In progress"
+    IN_PROGRESS = "In progress", "In progress"
     COMPLETED = "Completed"
     REJECTED = "Rejected"
     ERROR = "Error"
