@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "smmpanel.catalog",
     "smmpanel.billing",
     "smmpanel.orders",
+    "smmpanel.providers",
+    "smmpanel.fulfillment",
     "smmpanel.api_v2",
     "smmpanel.web",
 ]
@@ -169,3 +171,4 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now, and no warning

@@ -14,10 +14,10 @@ class CategoryAdmin(admin.ModelAdmin):
 class ServiceAdmin(admin.ModelAdmin):
     list_display = (
         "id", "name", "category", "type", "rate", "min", "max", "refill", "cancel", "dripfeed",
-        "enabled",
+        "enabled", "provider", "provider_service_id", "provider_rate",
     )  # fmt: skip
     list_display_links = ("id", "name")
     list_editable = ("rate", "enabled")
-    list_filter = ("enabled", "type", "category", "refill", "cancel", "dripfeed")
+    list_filter = ("enabled", "provider", "type", "category", "refill", "cancel", "dripfeed")
     search_fields = ("name", "description")
-    list_select_related = ("category",)
+    list_select_related = ("category", "provider")

@@ -64,6 +64,32 @@ class Service(models.Model):
     enabled = models.BooleanField(default=True)
     description = models.TextField(blank=True)
     position = models.IntegerField(default=0, help_text="Lower comes first in its category.")
+    # Where orders are bought: empty provider = fulfilled by hand by the operator.
+    provider = models.ForeignKey(
+        "providers.Provider",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="services",
+    )
+    provider_service_id = models.PositiveBigIntegerField(null=True, blank=True)
+    provider_rate = models.DecimalField(
+        max_digits=MAX_DIGITS,
+        decimal_places=PLACES,
+        null=True,
+        blank=True,
+        help_text="What the provider charges per 1000, as last seen.",
+    )
+    #: How our rate follows the provider's on price sync: "percent" or "fixed" markup.
+    markup_kind = models.CharField(
+        max_length=10, choices=[("percent", "percent"), ("fixed", "fixed")], blank=True
+    )
+    markup_value = models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=PLACES, null=True, blank=True
+    )
+    provider_missing_since = models.DateTimeField(
+        null=True, blank=True, help_text="The provider stopped listing this service."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -18,6 +18,7 @@ class AmountActionForm(ActionForm):
 class ProgressActionForm(ActionForm):
     remains = forms.IntegerField(required=False, min_value=0)
     start_count = forms.IntegerField(required=False, min_value=0)
+    provider_order_id = forms.IntegerField(required=False, min_value=1)
 
 
 def action_value(request: HttpRequest, name: str) -> str:

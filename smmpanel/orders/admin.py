@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from smmpanel.core.admin_forms import ProgressActionForm, action_value, run_each
 from smmpanel.core.errors import PanelError
 from smmpanel.core.parsing import parse_whole
+from smmpanel.fulfillment.services import held_attach, held_refund, held_resend
 from smmpanel.orders.models import Order, OrderEvent, Refill
 from smmpanel.orders.services import order_progress, order_transition, refill_transition
 from smmpanel.orders.states import OrderStatus, RefillStatus
@@ -51,9 +52,12 @@ class ReadOnlyMixin:
 class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "id", "created_at", "customer", "service", "link", "charged_quantity", "charge",
-        "start_count", "remains", "status", "cancel_requested_at",
+        "start_count", "remains", "status", "forward_state", "cancel_requested_at",
     )  # fmt: skip
-    list_filter = ("status", "type", ("cancel_requested_at", admin.EmptyFieldListFilter))
+    list_filter = (
+        "status", "forward_state", "provider", "type",
+        ("cancel_requested_at", admin.EmptyFieldListFilter),
+    )  # fmt: skip
     search_fields = ("=id", "link", "customer__user__username")
     list_select_related = ("customer__user", "service")
     date_hierarchy = "created_at"
@@ -63,6 +67,11 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "customer", "service", "type", "status", "link", "charged_quantity", "rate", "charge",
             "start_count", "remains", "cancel_requested_at", "created_at", "updated_at",
             "finished_at",
+        )}),
+        ("Provider", {"fields": (
+            "provider", "provider_service_id", "provider_order_id", "provider_status",
+            "provider_charge", "forward_state", "last_error", "attempts", "next_check_at",
+            "lease_owner", "lease_until", "cancel_sent_at",
         )}),
         ("Drip-feed", {"classes": ("collapse",),
                        "fields": ("quantity", "runs", "interval", "completed_runs")}),
@@ -76,7 +85,36 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
         )}),
     )  # fmt: skip
     action_form = ProgressActionForm
-    actions = ("start", "progress", "complete", "partial", "cancel")
+    actions = (
+        "start", "progress", "complete", "partial", "cancel",
+        "held_resend", "held_attach", "held_refund",
+    )  # fmt: skip
+
+    @admin.action(description="Held: the provider does not have it - send again")
+    def held_resend(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = f"admin:{request.user}"
+        run_each(
+            request, self, queryset, lambda o: held_resend(order_id=o.pk, actor=actor), "Resend"
+        )
+
+    @admin.action(description="Held: the provider has it - follow the provider order id given")
+    def held_attach(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = f"admin:{request.user}"
+
+        def attach(order: Order) -> None:
+            number = _number(request, "provider_order_id")
+            if number is None:
+                raise PanelError("Give the provider's order id")
+            held_attach(order_id=order.pk, provider_order_id=number, actor=actor)
+
+        run_each(request, self, queryset, attach, "Attach")
+
+    @admin.action(description="Held: give up - cancel with a full refund")
+    def held_refund(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = f"admin:{request.user}"
+        run_each(
+            request, self, queryset, lambda o: held_refund(order_id=o.pk, actor=actor), "Refund"
+        )
 
     def _move(self, request: HttpRequest, queryset: QuerySet[Order], to: OrderStatus) -> None:
         actor = f"admin:{request.user}"

@@ -15,6 +15,17 @@ from smmpanel.core.money import MAX_DIGITS, PLACES, ZERO
 from smmpanel.orders.states import ACTIVE_REFILL_STATUSES, OrderStatus, RefillStatus
 
 
+class ForwardState(models.TextChoices):
+    """Where an order (or refill) stands with its upstream provider."""
+
+    MANUAL = "manual"  #: no provider: the operator fulfils it by hand
+    QUEUED = "queued"  #: to be sent upstream; safe to send (never sent before)
+    SENDING = "sending"  #: a worker is sending it right now; if that worker dies: ambiguous
+    SENT = "sent"  #: the provider accepted it; we follow its status
+    HELD = "held"  #: the send may or may not have reached the provider: the operator decides
+    FAILED = "failed"  #: the provider refused it; refunded
+
+
 class Order(models.Model):
     customer = models.ForeignKey(
         "accounts.Customer", on_delete=models.PROTECT, related_name="orders"
@@ -72,6 +83,27 @@ class Order(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Upstream fulfilment; the order row is the worker's job (design.md rule 8).
+    provider = models.ForeignKey(
+        "providers.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    provider_service_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    provider_order_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    provider_charge = models.DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=PLACES, null=True, blank=True, editable=False
+    )
+    provider_status = models.CharField(max_length=40, blank=True, editable=False)
+    forward_state = models.CharField(
+        max_length=10, choices=ForwardState.choices, default=ForwardState.MANUAL, editable=False
+    )
+    #: When the worker should next look at it (send, poll, cancel); null: nothing to do.
+    next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_owner = models.CharField(max_length=100, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+    cancel_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     class Meta:
         ordering = ["-id"]
         constraints = [
@@ -87,6 +119,7 @@ class Order(models.Model):
             # The "active order with this link" check and the customer's order list.
             models.Index(fields=["customer", "service", "status"]),
             models.Index(fields=["status", "id"]),
+            models.Index(fields=["forward_state", "next_check_at"]),
         ]
 
     def __str__(self) -> str:
@@ -108,12 +141,23 @@ class Refill(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    provider_refill_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    forward_state = models.CharField(
+        max_length=10, choices=ForwardState.choices, default=ForwardState.MANUAL, editable=False
+    )
+    next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_owner = models.CharField(max_length=100, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["forward_state", "next_check_at"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["order"],
-                condition=Q(status__in=[s.value for s in ACTIVE_REFILL_STATUSES]),
+                condition=Q(status__in=sorted(s.value for s in ACTIVE_REFILL_STATUSES)),
                 name="refill_one_active_per_order",
             ),
         ]

@@ -12,18 +12,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from smmpanel.accounts.models import Customer
 from smmpanel.billing.models import EntryKind
 from smmpanel.billing.services import InsufficientFunds, customer_lock, ledger_post
-from smmpanel.catalog.models import PACKAGE_TYPES, ServiceType
+from smmpanel.catalog.models import PACKAGE_TYPES, Service, ServiceType
 from smmpanel.catalog.selectors import effective_rate, service_for_customer
 from smmpanel.core import errors
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO, price, quantize
 from smmpanel.core.parsing import MAX_WHOLE
-from smmpanel.orders.models import Order, OrderEvent, Refill
+from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
     ACTIVE_STATUSES,
@@ -77,6 +78,7 @@ def order_place(
             charged_quantity=spec.charged_quantity,
             charge=spec.charge,
             remains=spec.charged_quantity,
+            **_fulfilment(service),
             **spec.fields,
         )
         if spec.charge > ZERO:
@@ -90,6 +92,19 @@ def order_place(
         OrderEvent.objects.create(order=order, kind="placed", to_status=order.status, actor=actor)
     customer.balance = locked.balance
     return order
+
+
+def _fulfilment(service: Service) -> dict[str, Any]:
+    """How a new order of `service` will be fulfilled: queued for its provider, or by hand.
+    Subscriptions stay with the operator: their posts are charged one by one here."""
+    if service.provider_id is None or service.type == ServiceType.SUBSCRIPTIONS:
+        return {"forward_state": ForwardState.MANUAL}
+    return {
+        "provider_id": service.provider_id,
+        "provider_service_id": service.provider_service_id,
+        "forward_state": ForwardState.QUEUED,
+        "next_check_at": timezone.now(),
+    }
 
 
 def refund_amount(order: Order, status: str, remains: int) -> Decimal:
@@ -117,8 +132,13 @@ def order_transition(
     start_count: int | None = None,
     completed_runs: int | None = None,
     data: Mapping[str, Any] | None = None,
+    guard: Q | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Order:
     """Move an order to `to` and refund what that status implies, exactly once.
+
+    `guard` adds conditions the row must still meet (e.g. "not being sent upstream");
+    `extra` sets more columns in the same update (the worker's bookkeeping).
 
     The update is conditional on the status read under the lock, and a refund is a ledger
     entry unique per order and cause: two racing callers cannot both succeed, and a retry
@@ -160,8 +180,11 @@ def order_transition(
             changes["completed_runs"] = _check_runs(order, completed_runs)
         if to in FINAL_STATUSES:
             changes["finished_at"] = changes["updated_at"]
+            changes["next_check_at"] = None  # nothing left for the worker to do
 
-        won = Order.objects.filter(pk=order_id, status=current).update(**changes)
+        changes.update(extra or {})
+        rows = Order.objects.filter(pk=order_id, status=current)
+        won = (rows.filter(guard) if guard is not None else rows).update(**changes)
         if not won:
             raise ConflictError(f"Order #{order_id} changed while it was being updated")
         refund = refund_amount(order, to, changes.get("remains", order.remains))
@@ -268,7 +291,11 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
         raise PanelError(errors.CANCEL_FINISHED)
     if order.cancel_requested_at is not None:
         raise PanelError(errors.CANCEL_REQUESTED)
-    if order.status in (S.PENDING, S.ACTIVE, S.PAUSED):
+    if order.status in (S.PENDING, S.ACTIVE, S.PAUSED) and order.forward_state in (
+        ForwardState.MANUAL,
+        ForwardState.QUEUED,
+    ):
+        now = timezone.now()
         try:
             return order_transition(
                 order_id=order.pk,
@@ -276,6 +303,10 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
                 expected=OrderStatus(order.status),
                 actor=actor,
                 data={"reason": "canceled by the customer"},
+                # Never while a worker may be sending it: then it is a request like any other.
+                guard=Q(forward_state__in=[ForwardState.MANUAL, ForwardState.QUEUED])
+                & (Q(lease_until__isnull=True) | Q(lease_until__lt=now)),
+                extra={"next_check_at": None},
             )
         except ConflictError:
             # The operator moved it first; fall through to a request on the new status.
@@ -285,7 +316,15 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
     with transaction.atomic(durable=True):
         won = Order.objects.filter(
             pk=order.pk, status__in=ACTIVE_STATUSES, cancel_requested_at__isnull=True
-        ).update(cancel_requested_at=timezone.now())
+        ).update(
+            cancel_requested_at=timezone.now(),
+            # An order at a provider: the worker passes the request on at its next round.
+            **(
+                {"next_check_at": timezone.now()}
+                if order.forward_state == ForwardState.SENT
+                else {}
+            ),
+        )
         if not won:
             raise PanelError(errors.CANCEL_REQUESTED)
         OrderEvent.objects.create(
@@ -318,7 +357,13 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
         with transaction.atomic(durable=True):
             if Refill.objects.filter(order_id=order.pk, status__in=ACTIVE_REFILL_STATUSES).exists():
                 raise PanelError(errors.REFILL_RUNNING)
-            refill = Refill.objects.create(order_id=order.pk, customer_id=customer.pk)
+            upstream = order.provider_order_id is not None
+            refill = Refill.objects.create(
+                order_id=order.pk,
+                customer_id=customer.pk,
+                forward_state=ForwardState.QUEUED if upstream else ForwardState.MANUAL,
+                next_check_at=timezone.now() if upstream else None,
+            )
             OrderEvent.objects.create(
                 order_id=order.pk,
                 refill=refill,

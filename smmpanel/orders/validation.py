@@ -160,6 +160,9 @@ def order_spec(terms: ServiceTerms, params: Mapping[str, str]) -> OrderSpec:
             value = params[name].strip()
             if len(value) > size:
                 raise PanelError(f"Invalid {name}: longer than {size} characters")
+            if "\x00" in value:
+                # PostgreSQL cannot store a NUL in text: refuse it here, by name.
+                raise PanelError(f"Invalid {name}: contains a NUL character")
             fields[name] = value
 
     if kind == T.SUBSCRIPTIONS:

@@ -1,0 +1,602 @@
+"""The worker: forward new orders, follow them upstream, pass on cancels and refills.
+
+Each pass claims due rows with a lease (claims.py), talks to providers with no transaction
+open, then records the outcome conditionally on still holding the lease. Faults are sorted
+by what they tell us about the request:
+
+- it never reached the provider (refused connection, connect timeout): try again later;
+- the provider refused it (`{"error": ...}` to `add`): the order fails, refunded in full;
+- it may have reached the provider (read timeout, dropped connection, 5xx, garbage reply):
+  an `add` is never resent blindly — the order is held for the operator to resend, attach
+  the provider's order id, or refund. Reads (status) and cancels are simply retried.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import httpx
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from smmpanel.core.errors import ConflictError, PanelError
+from smmpanel.fulfillment.claims import claim
+from smmpanel.fulfillment.forwarding import upstream_params
+from smmpanel.fulfillment.upstream_status import is_forward, map_status
+from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
+from smmpanel.orders.services import order_transition, refill_transition
+from smmpanel.orders.states import (
+    ACTIVE_REFILL_STATUSES,
+    OrderStatus,
+    RefillStatus,
+    can_transition_refill,
+)
+from smmpanel.providers.client import (
+    ProviderAuthFailed,
+    ProviderClient,
+    ProviderError,
+    ProviderRefused,
+    ProviderUnreachable,
+    RemoteError,
+    RemoteStatus,
+)
+from smmpanel.providers.models import Provider
+
+log = logging.getLogger(__name__)
+S = OrderStatus
+F_ = ForwardState
+RUNNING = [S.PENDING, S.IN_PROGRESS, S.PROCESSING]
+T = TypeVar("T")
+
+#: Provider refill statuses (lower-cased) -> ours.
+UPSTREAM_REFILL: dict[str, RefillStatus] = {
+    "pending": RefillStatus.PENDING,
+    "in progress": RefillStatus.IN_PROGRESS,
+    "processing": RefillStatus.IN_PROGRESS,
+    "completed": RefillStatus.COMPLETED,
+    "rejected": RefillStatus.REJECTED,
+    "error": RefillStatus.ERROR,
+    "canceled": RefillStatus.REJECTED,
+    "cancelled": RefillStatus.REJECTED,
+}
+
+
+def _seconds(name: str, default: float) -> timedelta:
+    return timedelta(seconds=float(os.environ.get(name, default)))
+
+
+@dataclass
+class WorkerConfig:
+    poll_interval: timedelta = field(default_factory=lambda: _seconds("SMMPANEL_POLL_SECONDS", 30))
+    #: How long a claimed batch stays ours before others may take it.
+    lease: timedelta = field(default_factory=lambda: _seconds("SMMPANEL_LEASE_SECONDS", 120))
+    forward_batch: int = 50
+    poll_batch: int = 500
+    backoff_base: timedelta = field(default_factory=lambda: _seconds("SMMPANEL_BACKOFF_SECONDS", 5))
+    backoff_max: timedelta = timedelta(minutes=15)
+    balance_every: timedelta = timedelta(minutes=5)
+    idle_sleep: float = 1.0
+    timeout: httpx.Timeout = field(
+        default_factory=lambda: httpx.Timeout(connect=5.0, read=20.0, write=10.0, pool=5.0)
+    )
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        config: WorkerConfig | None = None,
+        client_factory: Callable[[Provider], ProviderClient] | None = None,
+    ) -> None:
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.config = config or WorkerConfig()
+        self._client_factory = client_factory or self._default_client
+        self._clients: dict[int, ProviderClient] = {}
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _default_client(self, provider: Provider) -> ProviderClient:
+        return ProviderClient(provider.api_url, provider.api_key(), timeout=self.config.timeout)
+
+    def client(self, provider: Provider) -> ProviderClient:
+        if provider.pk not in self._clients:
+            self._clients[provider.pk] = self._client_factory(provider)
+        return self._clients[provider.pk]
+
+    def close(self) -> None:
+        for c in self._clients.values():
+            c.close()
+        self._clients.clear()
+
+    def backoff(self, attempts: int) -> timedelta:
+        base = self.config.backoff_base * (2 ** min(max(attempts - 1, 0), 12))
+        return min(base, self.config.backoff_max) * (1 + random.random() / 5)
+
+    def _provider_failed(self, provider: Provider, exc: BaseException) -> None:
+        log.warning("provider %s: %s", provider.name, _short(exc))
+        Provider.objects.filter(pk=provider.pk).update(
+            last_error=_short(exc), last_error_at=timezone.now()
+        )
+
+    def _event(self, order_id: int, kind: str, status: str, **data: Any) -> None:
+        OrderEvent.objects.create(
+            order_id=order_id,
+            kind=kind,
+            from_status=status,
+            to_status=status,
+            actor=f"worker:{self.name}",
+            data=data,
+        )
+
+    def _mine(self, model: Any, ids: list[int]) -> list[Any]:
+        return list(
+            model.objects.filter(id__in=ids, lease_owner=self.name).select_related("provider")
+            if model is Order
+            else model.objects.filter(id__in=ids, lease_owner=self.name).select_related(
+                "order__provider"
+            )
+        )
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """One round of every pass; returns how many rows it handled."""
+        return (
+            self.recover_abandoned_sends()
+            + self.forward_pass()
+            + self.cancel_pass()
+            + self.poll_pass()
+            + self.refill_forward_pass()
+            + self.refill_poll_pass()
+            + self.balance_pass()
+        )
+
+    def run_forever(self, stop: threading.Event) -> None:
+        log.info("worker %s started", self.name)
+        try:
+            while not stop.is_set():
+                try:
+                    handled = self.run_once()
+                except Exception:
+                    log.exception("worker round failed; carrying on")
+                    handled = 0
+                if not handled:
+                    stop.wait(self.config.idle_sleep)
+        finally:
+            self.close()
+            log.info("worker %s stopped", self.name)
+
+    # -- forwarding -------------------------------------------------------------------------
+
+    def recover_abandoned_sends(self) -> int:
+        """A worker died between marking an order as sending and recording the answer: the
+        provider may or may not have it, so it is held for the operator, never resent."""
+        now = timezone.now()
+        stale = list(
+            Order.objects.filter(forward_state=F_.SENDING, lease_until__lt=now).values_list(
+                "id", "status"
+            )
+        )
+        for order_id, status in stale:
+            with transaction.atomic():
+                if Order.objects.filter(
+                    pk=order_id, forward_state=F_.SENDING, lease_until__lt=now
+                ).update(
+                    forward_state=F_.HELD,
+                    lease_until=None,
+                    lease_owner="",
+                    next_check_at=None,
+                    last_error="the worker sending it stopped; it may exist upstream",
+                ):
+                    self._event(order_id, "held", status, reason="worker lost while sending")
+        return len(stale)
+
+    def forward_pass(self) -> int:
+        now = timezone.now()
+        ids = claim(
+            Order,
+            Q(forward_state=F_.QUEUED, provider__enabled=True),
+            owner=self.name,
+            limit=self.config.forward_batch,
+            lease=self.config.lease,
+            now=now,
+        )
+        for order in self._mine(Order, ids):
+            self.forward(order)
+        return len(ids)
+
+    def forward(self, order: Order) -> None:
+        now = timezone.now()
+        # From here until the answer is recorded, the order may exist upstream.
+        marked = Order.objects.filter(
+            pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED, status=S.PENDING
+        ).update(
+            forward_state=F_.SENDING,
+            lease_until=now + self.config.lease,
+            attempts=F("attempts") + 1,
+        )
+        if not marked:
+            return  # canceled meanwhile, or no longer ours
+        assert order.provider is not None and order.provider_service_id is not None
+        try:
+            provider_order_id = self.client(order.provider).add(
+                order.provider_service_id, **upstream_params(order)
+            )
+        except ProviderUnreachable as exc:
+            self._provider_failed(order.provider, exc)
+            self._requeue(order, exc)
+        except ProviderAuthFailed as exc:
+            self._provider_failed(order.provider, exc)
+            self._requeue(order, exc)
+        except ProviderRefused as exc:
+            if exc.retryable:
+                self._provider_failed(order.provider, exc)
+                self._requeue(order, exc)
+            else:
+                self._fail(order, exc)
+        except ProviderError as exc:
+            self._provider_failed(order.provider, exc)
+            self._hold(order, exc)
+        else:
+            self._sent(order, provider_order_id)
+
+    def _requeue(self, order: Order, exc: BaseException) -> None:
+        """The provider surely does not have it: send again after a pause."""
+        delay = self.backoff(order.attempts + 1)
+        Order.objects.filter(pk=order.pk, forward_state=F_.SENDING, lease_owner=self.name).update(
+            forward_state=F_.QUEUED,
+            next_check_at=timezone.now() + delay,
+            lease_until=None,
+            lease_owner="",
+            last_error=_short(exc),
+        )
+
+    def _hold(self, order: Order, exc: BaseException) -> None:
+        with transaction.atomic():
+            if Order.objects.filter(
+                pk=order.pk, forward_state=F_.SENDING, lease_owner=self.name
+            ).update(
+                forward_state=F_.HELD,
+                next_check_at=None,
+                lease_until=None,
+                lease_owner="",
+                last_error=_short(exc),
+            ):
+                self._event(order.pk, "held", order.status, reason=_short(exc))
+
+    def _fail(self, order: Order, exc: ProviderRefused) -> None:
+        try:
+            order_transition(
+                order_id=order.pk,
+                to=S.CANCELED,
+                expected=S.PENDING,
+                actor=f"worker:{self.name}",
+                data={"reason": f"the provider refused the order: {exc.message}"},
+                guard=Q(forward_state=F_.SENDING, lease_owner=self.name),
+                extra={
+                    "forward_state": F_.FAILED,
+                    "lease_until": None,
+                    "lease_owner": "",
+                    "last_error": _short(exc),
+                },
+            )
+        except PanelError:
+            log.warning("order %s: could not record the refusal", order.pk, exc_info=True)
+
+    def _sent(self, order: Order, provider_order_id: int) -> None:
+        now = timezone.now()
+        with transaction.atomic():
+            # Recorded even if our lease lapsed meanwhile: the provider has it, whatever else.
+            recorded = Order.objects.filter(
+                pk=order.pk,
+                forward_state__in=[F_.SENDING, F_.HELD],
+                provider_order_id__isnull=True,
+            ).update(
+                forward_state=F_.SENT,
+                provider_order_id=provider_order_id,
+                lease_until=None,
+                lease_owner="",
+                last_error="",
+                # A cancel asked for while it was being sent goes out at once.
+                next_check_at=Case(
+                    When(cancel_requested_at__isnull=False, then=Value(now)),
+                    default=Value(now + self.config.poll_interval),
+                ),
+            )
+            if recorded:
+                self._event(order.pk, "forwarded", order.status, provider_order=provider_order_id)
+
+    # -- following orders -------------------------------------------------------------------
+
+    def _by_provider(
+        self, rows: Iterable[Any], provider_of: Callable[[Any], Provider]
+    ) -> dict[int, tuple[Provider, list[Any]]]:
+        groups: dict[int, tuple[Provider, list[Any]]] = {}
+        for row in rows:
+            provider = provider_of(row)
+            groups.setdefault(provider.pk, (provider, []))[1].append(row)
+        return groups
+
+    def _later(self, model: Any, rows: Sequence[Any], exc: BaseException | None) -> None:
+        """Look again after a pause (longer after repeated failures)."""
+        now = timezone.now()
+        for row in rows:
+            attempts = row.attempts + 1 if exc else 0
+            delay = self.backoff(attempts) if exc else self.config.poll_interval
+            model.objects.filter(pk=row.pk, lease_owner=self.name).update(
+                next_check_at=now + delay,
+                lease_until=None,
+                lease_owner="",
+                attempts=attempts,
+                **({"last_error": _short(exc)} if exc else {}),
+            )
+
+    def cancel_pass(self) -> int:
+        now = timezone.now()
+        ids = claim(
+            Order,
+            Q(
+                forward_state=F_.SENT,
+                status__in=RUNNING,
+                cancel_requested_at__isnull=False,
+                cancel_sent_at__isnull=True,
+            ),
+            owner=self.name,
+            limit=self.config.poll_batch,
+            lease=self.config.lease,
+            now=now,
+        )
+        orders = self._mine(Order, ids)
+        for provider, group in self._by_provider(orders, lambda o: o.provider).values():
+            for chunk in _chunks(group, 100):
+                try:
+                    replies = self.client(provider).cancel([o.provider_order_id for o in chunk])
+                except ProviderError as exc:
+                    self._provider_failed(provider, exc)
+                    self._later(Order, chunk, exc)
+                    continue
+                for order in chunk:
+                    reply = replies.get(order.provider_order_id)
+                    refused = reply.message if isinstance(reply, RemoteError) else None
+                    with transaction.atomic():
+                        Order.objects.filter(pk=order.pk, lease_owner=self.name).update(
+                            cancel_sent_at=timezone.now(),
+                            next_check_at=timezone.now(),
+                            lease_until=None,
+                            lease_owner="",
+                            last_error=f"cancel refused upstream: {refused}" if refused else "",
+                        )
+                        self._event(
+                            order.pk,
+                            "cancel_refused" if refused else "cancel_sent",
+                            order.status,
+                            **({"reason": refused} if refused else {}),
+                        )
+        return len(ids)
+
+    def poll_pass(self) -> int:
+        now = timezone.now()
+        ids = claim(
+            Order,
+            Q(forward_state=F_.SENT, status__in=RUNNING)
+            & (Q(cancel_requested_at__isnull=True) | Q(cancel_sent_at__isnull=False)),
+            owner=self.name,
+            limit=self.config.poll_batch,
+            lease=self.config.lease,
+            now=now,
+        )
+        orders = self._mine(Order, ids)
+        for provider, group in self._by_provider(orders, lambda o: o.provider).values():
+            for chunk in _chunks(group, 100):
+                try:
+                    replies = self.client(provider).statuses([o.provider_order_id for o in chunk])
+                except ProviderError as exc:
+                    self._provider_failed(provider, exc)
+                    self._later(Order, chunk, exc)
+                    continue
+                for order in chunk:
+                    self.apply_status(order, replies.get(order.provider_order_id))
+        return len(ids)
+
+    def apply_status(self, order: Order, reply: RemoteStatus | RemoteError | None) -> None:
+        if not isinstance(reply, RemoteStatus):
+            why = reply.message if isinstance(reply, RemoteError) else "missing from the reply"
+            # Never move an order on missing data: note it and look again later.
+            self._later(Order, [order], RuntimeError(f"provider status: {why}"))
+            return
+        now = timezone.now()
+        new = map_status(reply.status)
+        remains = (
+            None if reply.remains is None else max(0, min(reply.remains, order.charged_quantity))
+        )
+        bookkeeping: dict[str, Any] = {
+            "provider_status": reply.status[:40],
+            "lease_until": None,
+            "lease_owner": "",
+            "attempts": 0,
+        }
+        if reply.charge is not None:
+            bookkeeping["provider_charge"] = reply.charge
+        if new is None:
+            if order.provider_status != reply.status:
+                self._event(order.pk, "unknown_status", order.status, upstream=reply.status)
+            Order.objects.filter(pk=order.pk, lease_owner=self.name).update(
+                next_check_at=now + self.config.poll_interval,
+                last_error=f"unknown upstream status {reply.status!r}"[:500],
+                **bookkeeping,
+            )
+            return
+        if new == S.PARTIAL and not (remains if remains is not None else order.remains):
+            new = S.COMPLETED  # "Partial" with nothing missing is complete
+        if is_forward(order.status, new):
+            final = new in (S.COMPLETED, S.PARTIAL, S.CANCELED)
+            try:
+                order_transition(
+                    order_id=order.pk,
+                    to=new,
+                    expected=OrderStatus(order.status),
+                    actor=f"worker:{self.name}",
+                    remains=(remains if remains is not None else order.remains)
+                    if new != S.COMPLETED
+                    else None,
+                    start_count=reply.start_count,
+                    guard=Q(lease_owner=self.name),
+                    extra={
+                        **bookkeeping,
+                        "last_error": "",
+                        "next_check_at": None if final else now + self.config.poll_interval,
+                    },
+                    data={"upstream": reply.status},
+                )
+            except PanelError as exc:
+                # Lost a race with the operator, or the reply makes no sense: look again.
+                if not isinstance(exc, ConflictError):
+                    log.warning("order %s: %s", order.pk, exc.message)
+                self._later(Order, [order], None)
+            return
+        progress: dict[str, Any] = {}
+        if remains is not None and remains != order.remains:
+            progress["remains"] = remains
+        if reply.start_count is not None and reply.start_count != order.start_count:
+            progress["start_count"] = reply.start_count
+        Order.objects.filter(pk=order.pk, lease_owner=self.name, status=order.status).update(
+            next_check_at=now + self.config.poll_interval,
+            last_error="",
+            **bookkeeping,
+            **progress,
+        )
+
+    # -- refills ----------------------------------------------------------------------------
+
+    def refill_forward_pass(self) -> int:
+        now = timezone.now()
+        ids = claim(
+            Refill,
+            Q(forward_state=F_.QUEUED, status=RefillStatus.PENDING),
+            owner=self.name,
+            limit=self.config.forward_batch,
+            lease=self.config.lease,
+            now=now,
+        )
+        refills = self._mine(Refill, ids)
+        for provider, group in self._by_provider(refills, lambda r: r.order.provider).values():
+            for chunk in _chunks(group, 100):
+                try:
+                    replies = self.client(provider).refills(
+                        [r.order.provider_order_id for r in chunk]
+                    )
+                except ProviderError as exc:
+                    # Asking twice for a refill is harmless: retry whatever the fault.
+                    self._provider_failed(provider, exc)
+                    self._later(Refill, chunk, exc)
+                    continue
+                for refill in chunk:
+                    reply = replies.get(refill.order.provider_order_id)
+                    if isinstance(reply, int):
+                        Refill.objects.filter(pk=refill.pk, lease_owner=self.name).update(
+                            forward_state=F_.SENT,
+                            provider_refill_id=reply,
+                            next_check_at=timezone.now() + self.config.poll_interval,
+                            lease_until=None,
+                            lease_owner="",
+                            last_error="",
+                        )
+                        continue
+                    why = reply.message if isinstance(reply, RemoteError) else "no answer"
+                    Refill.objects.filter(pk=refill.pk).update(
+                        forward_state=F_.FAILED, last_error=why[:500], next_check_at=None
+                    )
+                    with contextlib.suppress(PanelError):
+                        refill_transition(
+                            refill_id=refill.pk,
+                            to=RefillStatus.REJECTED,
+                            actor=f"worker:{self.name}",
+                        )
+        return len(ids)
+
+    def refill_poll_pass(self) -> int:
+        now = timezone.now()
+        ids = claim(
+            Refill,
+            Q(forward_state=F_.SENT, status__in=list(ACTIVE_REFILL_STATUSES)),
+            owner=self.name,
+            limit=self.config.poll_batch,
+            lease=self.config.lease,
+            now=now,
+        )
+        refills = self._mine(Refill, ids)
+        for provider, group in self._by_provider(refills, lambda r: r.order.provider).values():
+            for chunk in _chunks(group, 100):
+                try:
+                    replies = self.client(provider).refill_statuses(
+                        [r.provider_refill_id for r in chunk]
+                    )
+                except ProviderError as exc:
+                    self._provider_failed(provider, exc)
+                    self._later(Refill, chunk, exc)
+                    continue
+                for refill in chunk:
+                    reply = replies.get(refill.provider_refill_id)
+                    new = (
+                        UPSTREAM_REFILL.get(reply.strip().lower())
+                        if isinstance(reply, str)
+                        else None
+                    )
+                    if new is not None and can_transition_refill(refill.status, new):
+                        with contextlib.suppress(PanelError):
+                            refill_transition(
+                                refill_id=refill.pk, to=new, actor=f"worker:{self.name}"
+                            )
+                    done = new is not None and new not in ACTIVE_REFILL_STATUSES
+                    Refill.objects.filter(pk=refill.pk, lease_owner=self.name).update(
+                        next_check_at=None if done else timezone.now() + self.config.poll_interval,
+                        lease_until=None,
+                        lease_owner="",
+                    )
+        return len(ids)
+
+    # -- providers --------------------------------------------------------------------------
+
+    def balance_pass(self) -> int:
+        now = timezone.now()
+        due = Provider.objects.filter(enabled=True).filter(
+            Q(balance_checked_at__isnull=True)
+            | Q(balance_checked_at__lt=now - self.config.balance_every)
+        )
+        for provider in due:
+            # Claim by moving the timestamp first, so several workers don't all ask.
+            if not Provider.objects.filter(
+                pk=provider.pk, balance_checked_at=provider.balance_checked_at
+            ).update(balance_checked_at=now):
+                continue
+            try:
+                reply = self.client(provider).balance()
+            except ProviderError as exc:
+                self._provider_failed(provider, exc)
+                continue
+            Provider.objects.filter(pk=provider.pk).update(
+                balance=reply.balance, currency=reply.currency[:3] or provider.currency
+            )
+        # Balance checks are a background chore: they never keep the loop from idling.
+        return 0
