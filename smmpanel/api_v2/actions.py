@@ -129,23 +129,28 @@ def refill(customer: Customer, params: Params) -> Any:
     return {"refill": str(refill_id)}
 
 
-def _refill_status_one(customer: Customer, refill_id: int | None) -> str:
-    row = (
-        Refill.objects.filter(pk=refill_id, customer_id=customer.pk).only("status").first()
-        if refill_id
-        else None
-    )
-    if row is None:
+def _refill_statuses(customer: Customer, ids: list[int | None]) -> dict[int, str]:
+    """Status by id of this customer's refills among `ids`: one query for any number."""
+    wanted = {n for n in ids if n is not None}
+    if not wanted:
+        return {}
+    rows = Refill.objects.filter(pk__in=wanted, customer_id=customer.pk)
+    return dict(rows.values_list("id", "status"))
+
+
+def _known(statuses: dict[int, str], refill_id: int | None) -> str:
+    if refill_id is None or refill_id not in statuses:
         raise PanelError(errors.REFILL_NOT_FOUND)
-    return row.status
+    return statuses[refill_id]
 
 
 def refill_status(customer: Customer, params: Params) -> Any:
     if params.get("refills", "").strip():
-        return _each(
-            params, "refills", "refill", "status", lambda n: _refill_status_one(customer, n)
-        )
-    return {"status": _refill_status_one(customer, parse_id(params.get("refill", "")))}
+        ids = [n for _, n in _ids(params, "refills")]
+        statuses = _refill_statuses(customer, ids)
+        return _each(params, "refills", "refill", "status", lambda n: _known(statuses, n))
+    refill_id = parse_id(params.get("refill", ""))
+    return {"status": _known(_refill_statuses(customer, [refill_id]), refill_id)}
 
 
 def _cancel_one(customer: Customer, order_id: int | None) -> int:

@@ -17,9 +17,29 @@ Fulfilment is computed lazily from `clock` on every request: an order is Pending
 step deterministic. Drip-feed intervals and subscription delays are in "minutes" of
 `minute` seconds each; a watched account publishes a new post every `post_interval` seconds.
 
-Outside the API, for tests and operators: `GET /__sim/stats` and `POST /__sim/control`
-(JSON); the same as `Simulator.stats()` and `Simulator.control()` / `set_faults()` /
-`configure()`.
+Outside the API, for tests and operators (no key needed; bind to loopback):
+
+GET /__sim/stats -> the same dict as `Simulator.stats()`:
+    {"requests": {"add": 3, "status": 5}, "requests_total": 8,
+     "faults": {"drop": 0, "error5xx": 0, "html": 0, "malformed": 0, "error": 0, "timeout": 1},
+     "orders_created": 3, "created_by_link": {"https://example.com/p/1": 1},
+     "balance": "9998.20000",
+     "orders": {"1001": {"order": 1001, "service": 1, "type": "Default", "link": "...",
+                "status": "Completed", "charge": "0.90000", "refunded": "0.00000",
+                "start_count": 8905, "quantity": 1000, "delivered": 1000, "remains": 0,
+                "from_add": true, "parent": null, "params": {...}}},  # + runs/completed_runs
+                                                       # for drip-feed, posts/orders for subs
+     "refills": {"1": {"refill": 1, "order": 1001, "status": "Pending"}},
+     "config": {"key": ..., "speed": ..., "start_delay": ..., "partial_rate": ...,
+                "hang_seconds": ..., "minute": ..., "post_interval": ..., "refill_period": ...,
+                "duplicate_link_check": true, "balance": "...", "faults": {...}}}
+POST /__sim/control, a JSON object, every key optional (same as `Simulator.control()`):
+    {"faults": {"timeout": 1.0, "drop": 0, "error5xx": 0, "html": 0, "malformed": 0,
+                "error": 0, "actions": ["add"]},        # replaces all rates; null: all off
+     "speed": 1e6, "start_delay": 0.1, "partial_rate": 0.5, "hang_seconds": 2,
+     "minute": 1, "post_interval": 5, "refill_period": 86400, "balance": "100.00",
+     "duplicate_link_check": false, "reset_stats": true}
+  -> 200 {"ok": true, "config": {...as in stats...}}, or 400 {"error": "..."} changing nothing.
 """
 
 from __future__ import annotations
@@ -319,7 +339,12 @@ class FaultRates:
         if unknown:
             raise ValueError(f"unknown fault kinds: {', '.join(sorted(unknown))}")
         rates = {k: data[k] for k in FAULT_KINDS if k in data}
-        return cls(**rates, actions=tuple(data.get("actions") or ()))
+        actions = data.get("actions") or ()
+        if isinstance(actions, str):
+            actions = (actions,)
+        if not isinstance(actions, list | tuple):
+            raise ValueError("fault actions must be a list of action names")
+        return cls(**rates, actions=tuple(actions))
 
     def applies_to(self, action: str) -> bool:
         return not self.actions or action in self.actions
@@ -484,7 +509,7 @@ class Simulator:
         server.sim = self
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True,
             name=f"simulator:{server.server_address[1]}",
         )  # fmt: skip
         self._thread.start()
@@ -1159,6 +1184,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "SimPanel/1.0"
+    disable_nagle_algorithm = True
     sys_version = ""
     timeout = 30
 

@@ -416,6 +416,15 @@ def subscription_deliver_post(*, order_id: int, link: str, quantity: int, actor:
     if not low <= quantity <= high:
         raise PanelError(f"quantity must be between {low} and {high}")
     post_link = clean_link(link)
+    if parent.sub_expiry is not None and timezone.now().date() > parent.sub_expiry:
+        order_transition(
+            order_id=order_id,
+            to=S.EXPIRED,
+            expected=S.ACTIVE,
+            actor=actor,
+            data={"reason": f"expired on {parent.sub_expiry:%d/%m/%Y}"},
+        )
+        raise ConflictError(f"Subscription #{order_id} expired on {parent.sub_expiry:%d/%m/%Y}")
     charge = price(parent.rate, quantity)
     with transaction.atomic(durable=True):
         customer = customer_lock(parent.customer_id)

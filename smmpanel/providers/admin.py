@@ -13,6 +13,7 @@ from smmpanel.providers.services import price_sync, provider_client
 
 
 class ProviderForm(forms.ModelForm):
+    api_url = forms.URLField(assume_scheme="https", max_length=500)
     #: Write-only: the stored key is never shown; leave empty to keep it.
     api_key = forms.CharField(
         widget=forms.PasswordInput(render_value=False), required=False, strip=True

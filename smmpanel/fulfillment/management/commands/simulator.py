@@ -40,6 +40,9 @@ class Command(BaseCommand):
         "POST /__sim/control (JSON). Runs until Ctrl-C or SIGTERM."
     )
 
+    # The simulator is a separate peer: it needs neither the database nor a healthy project.
+    requires_system_checks: list[str] = []
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=9100, help="0 picks a free port")
         parser.add_argument("--host", default="127.0.0.1")
