@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -53,7 +53,9 @@ def api_v2(request: HttpRequest) -> JsonResponse:
         params = request_params(request)
     except PanelError as exc:
         return error(exc.message)
-    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError, BadRequest):
+    # SuspiciousOperation covers RequestDataTooBig, TooManyFieldsSent and TooManyFilesSent:
+    # Django would answer those with an HTML 400.
+    except (SuspiciousOperation, MultiPartParserError, BadRequest):
         return error("The request body could not be read: malformed or too large")
 
     key = params.get("key", "").strip()
