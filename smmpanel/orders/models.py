@@ -24,6 +24,7 @@ class ForwardState(models.TextChoices):
     SENT = "sent"  #: the provider accepted it; we follow its status
     HELD = "held"  #: the send may or may not have reached the provider: the operator decides
     FAILED = "failed"  #: the provider refused it; refunded
+    UNSENT = "unsent"  #: canceled before it was ever sent
 
 
 class Order(models.Model):

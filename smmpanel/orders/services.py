@@ -306,7 +306,14 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
                 # Never while a worker may be sending it: then it is a request like any other.
                 guard=Q(forward_state__in=[ForwardState.MANUAL, ForwardState.QUEUED])
                 & (Q(lease_until__isnull=True) | Q(lease_until__lt=now)),
-                extra={"next_check_at": None},
+                extra={
+                    "next_check_at": None,
+                    **(
+                        {"forward_state": ForwardState.UNSENT}
+                        if order.forward_state == ForwardState.QUEUED
+                        else {}
+                    ),
+                },
             )
         except ConflictError:
             # The operator moved it first; fall through to a request on the new status.

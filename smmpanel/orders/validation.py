@@ -8,6 +8,7 @@ console), and either raises a PanelError naming what is wrong or returns everyth
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -117,6 +118,9 @@ def _check_range(quantity: int, terms: ServiceTerms) -> None:
         raise PanelError(QUANTITY_MORE.format(max=terms.max))
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
 def clean_link(raw: str) -> str:
     link = raw.strip()
     if (
@@ -127,6 +131,11 @@ def clean_link(raw: str) -> str:
         raise PanelError(BAD_LINK)
     scheme, sep, rest = link.partition("://")
     if sep and (scheme.lower() not in {"http", "https"} or not rest):
+        raise PanelError(BAD_LINK)
+    # Bare handles and hosts are fine ("instagram.com/x", "host:8080/p"); other schemes
+    # ("javascript:", "data:", "mailto:") are not links to deliver anything to.
+    other_scheme = _SCHEME.match(link)
+    if not sep and other_scheme and not link[other_scheme.end() :][:1].isdigit():
         raise PanelError(BAD_LINK)
     return link
 

@@ -104,7 +104,16 @@ def drive(worker: Worker, done: Callable[[], bool], *, seconds: float = 20.0) ->
     """Run worker rounds until `done()` (or fail after `seconds`)."""
     deadline = time.monotonic() + seconds
     while not done():
-        assert time.monotonic() < deadline, "the worker did not get there in time"
+        if time.monotonic() > deadline:
+            stuck = list(
+                Order.objects.exclude(status__in=["Completed", "Partial", "Canceled"])
+                .exclude(forward_state="held")
+                .values(
+                    "id", "status", "forward_state", "last_error", "next_check_at", "lease_owner",
+                    "cancel_requested_at", "cancel_sent_at",
+                )[:10]
+            )  # fmt: skip
+            pytest.fail(f"the worker did not get there in {seconds}s; unfinished: {stuck}")
         if not worker.run_once():
             time.sleep(0.01)
 

@@ -93,6 +93,7 @@ def test_a_queued_order_is_canceled_at_once_and_never_sent(sim, provider, worker
     worker.run_once()
     order.refresh_from_db()
     assert order.status == "Canceled" and order.provider_order_id is None
+    assert order.forward_state == ForwardState.UNSENT
     assert sim.created_count(order.link) == 0
 
 
