@@ -3,6 +3,7 @@ upstream twice, every refund is exact and every balance equals its ledger."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 
@@ -10,6 +11,7 @@ import pytest
 
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import ServiceType
+from smmpanel.core.errors import PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.fulfillment.services import held_attach, held_resend
 from smmpanel.orders.models import ForwardState, Order
@@ -46,10 +48,9 @@ def test_chaos_run_loses_nothing_and_sends_nothing_twice(sim, provider, worker):
         worker.run_once()
         for order in Order.objects.filter(pk__in=to_cancel, cancel_requested_at__isnull=True):
             if order.status in ACTIVE_STATUSES:
-                try:
+                # A request may race the order's end and be refused; that is fine here.
+                with contextlib.suppress(PanelError):
                     order_cancel_request(customer=order.customer, order_id=order.pk)
-                except Exception:  # noqa: BLE001 - a finished order refuses; that's fine
-                    pass
         if all_final(*orders)():
             break
 

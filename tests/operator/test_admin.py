@@ -25,7 +25,7 @@ def operator(client):
 
 
 def _order(balance: str = "10", quantity: str = "1000"):
-    customer, key = make_customer(balance)
+    customer, _ = make_customer(balance)
     service = make_service(rate="1.00", min=10, max=5000)
     order = order_place(
         customer=customer,
@@ -72,7 +72,7 @@ def test_cancel_action_refunds_everything(operator):
 
 
 def test_partial_without_remains_is_refused_and_changes_nothing(operator):
-    customer, order = _order()
+    _, order = _order()
     response = _act(operator, "orders_order", "partial", [order.pk])
     assert b"needs the quantity" in response.content
     order.refresh_from_db()

@@ -72,7 +72,9 @@ def test_order_set_fulfils_by_hand_with_refunds():
     customer, _ = make_customer("10")
     service = make_service(rate="2.00", min=10, max=1000)
     order = order_place(
-        customer=customer, service_id=service.pk, params={"link": "https://a.b/c", "quantity": "500"}
+        customer=customer,
+        service_id=service.pk,
+        params={"link": "https://a.b/c", "quantity": "500"},
     )
     run("order_set", str(order.pk), "start", "--start-count", "120")
     run("order_set", str(order.pk), "progress", "--remains", "300")
