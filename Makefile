@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8000
+SIM_PORT ?= 9100
 PY := $(VENV)/bin/python
 SMM := $(VENV)/bin/smmpanel
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
@@ -23,12 +24,13 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed
 dev: $(VENV)/.installed-dev
 
-## make run: migrate an SQLite database under var/, seed the demo, serve on 127.0.0.1:$(PORT).
+## make run: migrate an SQLite database under var/, seed the demo, and run the web server
+## on 127.0.0.1:$(PORT), the worker and the demo provider (simulator on $(SIM_PORT)).
 run: install
 	$(SMM) migrate --noinput -v0
 	$(SMM) collectstatic --noinput -v0
-	$(SMM) demo-seed --port $(PORT)
-	$(SMM) serve --port $(PORT)
+	$(SMM) demo-seed --port $(PORT) --simulator-port $(SIM_PORT)
+	$(SMM) up --port $(PORT) --simulator --simulator-port $(SIM_PORT)
 
 ## make test: the whole suite on SQLite, then again on PostgreSQL when it is reachable.
 test: dev

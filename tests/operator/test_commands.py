@@ -16,6 +16,7 @@ from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.catalog.models import Service, ServiceType
 from smmpanel.orders.models import Order
 from smmpanel.orders.services import order_place
+from smmpanel.providers.models import Provider
 from tests.factories import make_customer, make_service
 
 pytestmark = pytest.mark.django_db
@@ -99,20 +100,28 @@ def test_ledger_verify_command_reports_a_tampered_balance():
 
 def test_demo_seed_covers_every_type_and_is_idempotent(settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    out1, _ = run("demo_seed", "--port", "8123")
+    out1, _ = run("demo_seed", "--port", "8123", "--simulator-port", "9123")
     key = (tmp_path / "demo-api-key").read_text().strip()
     assert key in out1 and "http://127.0.0.1:8123/admin/" in out1
     assert set(Service.objects.filter(enabled=True).values_list("type", flat=True)) == set(
         ServiceType.values
     )
-    default = Service.objects.get(type=ServiceType.DEFAULT)
+    default = Service.objects.filter(type=ServiceType.DEFAULT).order_by("id").first()
     assert default.refill and default.cancel and default.dripfeed
+    provider = Provider.objects.get(name="Simulator")
+    assert provider.api_url == "http://127.0.0.1:9123/api/v2"
+    assert provider.api_key() == "sim-key"
+    linked = Service.objects.filter(provider=provider)
+    assert linked.exists() and not linked.filter(type=ServiceType.SUBSCRIPTIONS).exists()
+    assert all(s.rate > s.provider_rate for s in linked)  # sold at a markup
     demo = customer_by_api_key(key)
     assert demo is not None and demo.balance == Decimal("100.00000")
 
-    run("demo_seed", "--port", "8123")
+    count = Service.objects.count()
+    run("demo_seed", "--port", "8123", "--simulator-port", "9124")
     assert (tmp_path / "demo-api-key").read_text().strip() == key
-    assert Service.objects.count() == len(ServiceType.values)
+    assert Service.objects.count() == count
     assert Customer.objects.count() == 1
+    assert Provider.objects.get().api_url == "http://127.0.0.1:9124/api/v2"
     assert (tmp_path / "demo-admin-password").stat().st_mode & 0o077 == 0
     assert not Order.objects.exists()

@@ -1,4 +1,5 @@
-"""Seed the demo: a catalog with every order type, an admin, a customer with a balance.
+"""Seed the demo: a catalog with every order type bought from the simulator, an admin,
+a customer with a balance.
 
 Safe to run on every start: it creates what is missing and reuses what is there. The admin
 password and the customer's API key are kept in var/ (mode 0600) so they can be shown again.
@@ -21,25 +22,15 @@ from smmpanel.accounts.models import Customer
 from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.accounts.services import api_key_create, customer_create
 from smmpanel.catalog.models import Category, Service, ServiceType
+from smmpanel.fulfillment.simulator import DEFAULT_SERVICES
+from smmpanel.providers.models import Provider
+from smmpanel.providers.services import marked_up, provider_create
 
 T = ServiceType
-#: (category, name, type, rate, min, max, refill, cancel, dripfeed)
-CATALOG: list[tuple[str, str, str, str, int, int, bool, bool, bool]] = [
-    ("Instagram Followers", "Instagram Followers [Real, 30-day refill]", T.DEFAULT, "0.90", 50, 10000, True, True, True),
-    ("Instagram Followers", "Instagram Followers Package [1000]", T.PACKAGE, "1.20", 1, 1, False, False, False),
-    ("Instagram Comments", "Instagram Custom Comments", T.CUSTOM_COMMENTS, "8.00", 10, 1500, False, True, False),
-    ("Instagram Comments", "Instagram Custom Comments Package [10]", T.CUSTOM_COMMENTS_PACKAGE, "0.75", 1, 1, False, False, False),
-    ("Instagram Mentions", "Instagram Mentions with Hashtags", T.MENTIONS_WITH_HASHTAGS, "2.50", 100, 50000, False, False, False),
-    ("Instagram Mentions", "Instagram Mentions Custom List", T.MENTIONS_CUSTOM_LIST, "3.00", 10, 5000, False, False, False),
-    ("Instagram Mentions", "Instagram Mentions Hashtag", T.MENTIONS_HASHTAG, "2.20", 100, 50000, False, False, False),
-    ("Instagram Mentions", "Instagram Mentions User Followers", T.MENTIONS_USER_FOLLOWERS, "2.40", 100, 50000, False, False, False),
-    ("Instagram Mentions", "Instagram Mentions Media Likers", T.MENTIONS_MEDIA_LIKERS, "2.60", 100, 50000, False, False, False),
-    ("Instagram Comments", "Instagram Comment Likes", T.COMMENT_LIKES, "1.10", 20, 20000, True, True, False),
-    ("Instagram Comments", "Instagram Comment Replies", T.COMMENT_REPLIES, "9.00", 1, 500, False, False, False),
-    ("Twitter", "Twitter Poll Votes", T.POLL, "1.50", 100, 100000, False, True, False),
-    ("Telegram", "Telegram Invites from Groups", T.INVITES_FROM_GROUPS, "4.00", 100, 20000, False, False, False),
-    ("Instagram Auto", "Instagram Auto Likes (subscription)", T.SUBSCRIPTIONS, "0.35", 50, 5000, False, True, False),
-]  # fmt: skip
+#: The demo buys from the simulator (`smmpanel simulator`) at this markup.
+DEMO_MARKUP = ("percent", Decimal(25))
+#: Subscriptions are charged post by post here, so the demo keeps one by hand.
+MANUAL_SUBSCRIPTION = ("Instagram Auto Likes (by hand)", "0.35", 50, 5000)
 
 
 def _write_secret(path: Path, value: str) -> None:
@@ -59,25 +50,15 @@ class Command(BaseCommand):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
         parser.add_argument("--customer", default="demo")
         parser.add_argument("--balance", default="100.00")
+        parser.add_argument(
+            "--simulator-port",
+            default=os.environ.get("SIM_PORT", "9100"),
+            help="Where the demo's provider (smmpanel simulator) listens",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         var = Path(settings.VAR_DIR)
-        with transaction.atomic():
-            for position, (cat, name, kind, rate, lo, hi, refill, cancel, drip) in enumerate(
-                CATALOG
-            ):
-                category, _ = Category.objects.get_or_create(
-                    name=cat, defaults={"position": position}
-                )
-                Service.objects.get_or_create(
-                    name=name,
-                    defaults=dict(
-                        category=category, type=kind, rate=Decimal(rate), min=lo, max=hi,
-                        refill=refill, cancel=cancel, dripfeed=drip, position=position,
-                        description=f"Demo service of type {kind}.",
-                    ),
-                )  # fmt: skip
-
+        self._catalog(int(opts["simulator_port"]))
         password = self._admin(var / "demo-admin-password")
         key = self._customer(opts["customer"], opts["balance"], var / "demo-api-key")
         url = f"http://127.0.0.1:{opts['port']}"
@@ -94,6 +75,44 @@ class Command(BaseCommand):
                 ]
             )
         )
+
+    @transaction.atomic
+    def _catalog(self, simulator_port: int) -> None:
+        """The simulator's catalog at a 25% markup, bought from it; one subscription by hand."""
+        url = f"http://127.0.0.1:{simulator_port}/api/v2"
+        provider = Provider.objects.filter(name="Simulator").first()
+        if provider is None:
+            provider = provider_create(name="Simulator", api_url=url, api_key="sim-key")
+        elif provider.api_url != url:
+            Provider.objects.filter(pk=provider.pk).update(api_url=url)
+        for position, item in enumerate(DEFAULT_SERVICES):
+            if not item.enabled or item.type == T.SUBSCRIPTIONS:
+                continue
+            category, _ = Category.objects.get_or_create(
+                name=item.category, defaults={"position": position}
+            )
+            Service.objects.get_or_create(
+                provider=provider,
+                provider_service_id=item.service,
+                defaults=dict(
+                    name=item.name, category=category, type=item.type,
+                    rate=marked_up(Decimal(item.rate), *DEMO_MARKUP), min=item.min, max=item.max,
+                    refill=item.refill, cancel=item.cancel, dripfeed=item.dripfeed,
+                    provider_rate=Decimal(item.rate), markup_kind=DEMO_MARKUP[0],
+                    markup_value=DEMO_MARKUP[1], position=position,
+                    description=f"Bought from the demo provider (its service {item.service}).",
+                ),
+            )  # fmt: skip
+        name, rate, low, high = MANUAL_SUBSCRIPTION
+        category, _ = Category.objects.get_or_create(name="Subscriptions")
+        Service.objects.get_or_create(
+            name=name,
+            defaults=dict(
+                category=category, type=T.SUBSCRIPTIONS, rate=Decimal(rate), min=low, max=high,
+                cancel=True, position=len(DEFAULT_SERVICES),
+                description="Fulfilled by the operator: a child order per new post.",
+            ),
+        )  # fmt: skip
 
     def _admin(self, path: Path) -> str:
         User = get_user_model()
