@@ -150,13 +150,10 @@ class Worker:
         )
 
     def _mine(self, model: Any, ids: list[int]) -> list[Any]:
-        return list(
-            model.objects.filter(id__in=ids, lease_owner=self.name).select_related("provider")
-            if model is Order
-            else model.objects.filter(id__in=ids, lease_owner=self.name).select_related(
-                "order__provider"
-            )
-        )
+        """The claimed rows still leased to us, oldest first (the order they were due in)."""
+        related = "provider" if model is Order else "order__provider"
+        rows = model.objects.filter(id__in=ids, lease_owner=self.name).select_related(related)
+        return list(rows.order_by("next_check_at", "id"))
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -480,6 +477,12 @@ class Worker:
             progress["remains"] = remains
         if reply.start_count is not None and reply.start_count != order.start_count:
             progress["start_count"] = reply.start_count
+        if (
+            order.runs
+            and reply.completed_runs is not None
+            and reply.completed_runs != order.completed_runs
+        ):
+            progress["completed_runs"] = max(0, min(reply.completed_runs, order.runs))
         Order.objects.filter(pk=order.pk, lease_owner=self.name, status=order.status).update(
             next_check_at=now + self.config.poll_interval,
             last_error="",

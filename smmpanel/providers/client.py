@@ -164,6 +164,9 @@ _RETRYABLE_HINTS = (
     "try again",
     "temporarily",
     "maintenance",
+    # Another order for the same link is still running there (another of our customers'):
+    # it is accepted once that one ends.
+    "active order with this link",
 )
 _AUTH_FAILED = re.compile(r"invalid\s+api\s+key", re.IGNORECASE)
 

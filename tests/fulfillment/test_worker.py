@@ -57,6 +57,37 @@ def test_drip_feed_is_forwarded_with_runs_and_interval(sim, provider, worker):
     assert (sent["quantity"], sent["runs"], sent["interval"]) == ("50", "3", "1")
 
 
+def test_drip_feed_progress_is_followed_run_by_run(sim, provider, worker):
+    sim.configure(minute=0.4)  # one drip-feed "minute" lasts 0.4 s here
+    customer, _ = make_customer("100")
+    order = place(
+        customer, service_of(provider, ServiceType.DEFAULT), quantity="50", runs="3", interval="1"
+    )
+
+    def midway() -> bool:
+        o = Order.objects.get(pk=order.pk)
+        return o.status == "In progress" and 0 < o.completed_runs < 3
+
+    drive(worker, midway)
+    drive(worker, all_final(order))
+    order.refresh_from_db()
+    assert (order.status, order.completed_runs, order.remains) == ("Completed", 3, 0)
+
+
+def test_a_busy_link_upstream_waits_instead_of_failing(sim, provider, worker):
+    sim.configure(start_delay=0.5)
+    service = service_of(provider, ServiceType.DEFAULT)
+    first = place(make_customer("10")[0], service)
+    second = place(make_customer("10")[0], service, link=first.link)
+    worker.run_once()
+    second.refresh_from_db()
+    assert second.forward_state == ForwardState.QUEUED and second.status == "Pending"
+    assert "active order with this link" in second.last_error
+    drive(worker, all_final(first, second))
+    assert set(Order.objects.values_list("status", flat=True)) == {"Completed"}
+    assert not LedgerEntry.objects.filter(kind="refund").exists()
+
+
 def test_partial_upstream_refunds_the_remains_to_the_cent(sim, provider, worker):
     sim.configure(partial_rate=1.0)
     customer, _ = make_customer("100")
