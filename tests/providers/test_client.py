@@ -294,7 +294,7 @@ def test_add_reads_the_order_id_in_any_whole_form(body):
         ("Panel is under Maintenance", True),
         ("Incorrect service ID", False),
         ("Quantity less than minimal 50", False),
-        ("You have active order with this link. Please wait until order being completed.", False),
+        ("You have active order with this link. Please wait until order being completed.", True),
     ],
 )
 def test_add_refusal_carries_the_message_and_whether_it_is_retryable(message, retryable):
