@@ -148,7 +148,10 @@ def order_transition(
     if customer_id is None:
         raise PanelError(errors.INCORRECT_ORDER)
     with transaction.atomic(durable=True):
-        customer = customer_lock(customer_id)
+        # Only a move that can refund needs the customer's row (locked first, as always);
+        # the rest lock just the order, so one busy customer's orders don't queue up behind
+        # each other's completions.
+        customer = customer_lock(customer_id) if to in REFUND_ALL | REFUND_REMAINS else None
         order = Order.objects.select_for_update().get(pk=order_id)
         current = OrderStatus(order.status)
         if expected is not None and current != expected:
@@ -189,6 +192,7 @@ def order_transition(
             raise ConflictError(f"Order #{order_id} changed while it was being updated")
         refund = refund_amount(order, to, changes.get("remains", order.remains))
         if refund > ZERO:
+            assert customer is not None  # refunds only follow REFUND_* moves
             ledger_post(
                 customer=customer,
                 kind=EntryKind.REFUND,
