@@ -135,9 +135,18 @@ class Worker:
 
     def _provider_failed(self, provider: Provider, exc: BaseException) -> None:
         log.warning("provider %s: %s", provider.name, _short(exc))
+        # One line for the operator's list; the full text is in the log and on the order.
+        summary = " ".join(_short(exc).split())[:200]
         Provider.objects.filter(pk=provider.pk).update(
-            last_error=_short(exc), last_error_at=timezone.now()
+            last_error=summary, last_error_at=timezone.now()
         )
+        provider.last_error = summary
+
+    def _provider_ok(self, provider: Provider) -> None:
+        """The provider answered: clear a stale error so the operator sees it recovered."""
+        if provider.last_error:
+            Provider.objects.filter(pk=provider.pk).update(last_error="")
+            provider.last_error = ""
 
     def _event(self, order_id: int, kind: str, status: str, **data: Any) -> None:
         OrderEvent.objects.create(
@@ -256,6 +265,7 @@ class Worker:
             self._provider_failed(order.provider, exc)
             self._hold(order, exc)
         else:
+            self._provider_ok(order.provider)
             self._sent(order, provider_order_id)
 
     def _requeue(self, order: Order, exc: BaseException) -> None:
@@ -412,6 +422,7 @@ class Worker:
                     self._provider_failed(provider, exc)
                     self._later(Order, chunk, exc)
                     continue
+                self._provider_ok(provider)
                 for order in chunk:
                     self.apply_status(order, replies.get(order.provider_order_id))
         return len(ids)

@@ -185,4 +185,5 @@ class OrderEvent(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"event #{self.pk}"
+        # Empty: the admin shows events inline under their order, one row per event.
+        return ""

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from smmpanel.providers.client import ProviderError
 from smmpanel.providers.models import Provider
@@ -63,7 +64,9 @@ class ProviderAdmin(admin.ModelAdmin):
             except ProviderError as exc:
                 self.message_user(request, f"{provider}: {exc}", messages.ERROR)
                 continue
-            Provider.objects.filter(pk=provider.pk).update(balance=reply.balance)
+            Provider.objects.filter(pk=provider.pk).update(
+                balance=reply.balance, balance_checked_at=timezone.now(), last_error=""
+            )
             self.message_user(request, f"{provider}: {reply.balance} {reply.currency}")
 
     @admin.action(description="Sync prices with the provider")

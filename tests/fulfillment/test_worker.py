@@ -192,6 +192,8 @@ def test_an_unreachable_provider_is_retried_and_nothing_is_held(sim, provider, w
     drive(worker, all_final(order))
     assert Order.objects.get(pk=order.pk).status == "Completed"
     assert sim.created_count(order.link) == 1
+    # It answers again: the operator no longer sees a stale error on the provider.
+    assert Provider.objects.get(pk=provider.pk).last_error == ""
 
 
 @pytest.mark.parametrize("fault", ["error5xx", "html", "malformed", "drop"])
