@@ -20,7 +20,7 @@ import random
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -219,14 +219,8 @@ class Worker:
         return len(stale)
 
     def forward_pass(self) -> int:
-        now = timezone.now()
-        ids = claim(
-            Order,
-            Q(forward_state=F_.QUEUED, provider__enabled=True),
-            owner=self.name,
-            limit=self.config.forward_batch,
-            lease=self.config.lease,
-            now=now,
+        ids = self._claim(
+            Order, Q(forward_state=F_.QUEUED, provider__enabled=True), self.config.forward_batch
         )
         for order in self._mine(Order, ids):
             self.forward(order)
@@ -336,14 +330,33 @@ class Worker:
 
     # -- following orders -------------------------------------------------------------------
 
-    def _by_provider(
-        self, rows: Iterable[Any], provider_of: Callable[[Any], Provider]
-    ) -> dict[int, tuple[Provider, list[Any]]]:
+    def _claim(self, model: Any, due: Q, limit: int) -> list[int]:
+        return claim(
+            model, due, owner=self.name, limit=limit, lease=self.config.lease, now=timezone.now()
+        )
+
+    def _calls(
+        self,
+        model: Any,
+        ids: list[int],
+        call: Callable[[ProviderClient, list[Any]], dict[int, T]],
+    ) -> Iterator[tuple[list[Any], dict[int, T]]]:
+        """The claimed rows, one request per provider and 100 rows: yields each batch with
+        the provider's replies. A batch whose request fails is looked at again later."""
         groups: dict[int, tuple[Provider, list[Any]]] = {}
-        for row in rows:
-            provider = provider_of(row)
+        for row in self._mine(model, ids):
+            provider = row.provider if model is Order else row.order.provider
             groups.setdefault(provider.pk, (provider, []))[1].append(row)
-        return groups
+        for provider, rows in groups.values():
+            for chunk in _chunks(rows, 100):
+                try:
+                    replies = call(self.client(provider), list(chunk))
+                except ProviderError as exc:
+                    self._provider_failed(provider, exc)
+                    self._later(model, chunk, exc)
+                    continue
+                self._provider_ok(provider)
+                yield list(chunk), replies
 
     def _later(self, model: Any, rows: Sequence[Any], exc: BaseException | None) -> None:
         """Look again after a pause (longer after repeated failures)."""
@@ -360,8 +373,7 @@ class Worker:
             )
 
     def cancel_pass(self) -> int:
-        now = timezone.now()
-        ids = claim(
+        ids = self._claim(
             Order,
             Q(
                 forward_state=F_.SENT,
@@ -369,62 +381,42 @@ class Worker:
                 cancel_requested_at__isnull=False,
                 cancel_sent_at__isnull=True,
             ),
-            owner=self.name,
-            limit=self.config.poll_batch,
-            lease=self.config.lease,
-            now=now,
+            self.config.poll_batch,
         )
-        orders = self._mine(Order, ids)
-        for provider, group in self._by_provider(orders, lambda o: o.provider).values():
-            for chunk in _chunks(group, 100):
-                try:
-                    replies = self.client(provider).cancel([o.provider_order_id for o in chunk])
-                except ProviderError as exc:
-                    self._provider_failed(provider, exc)
-                    self._later(Order, chunk, exc)
-                    continue
-                for order in chunk:
-                    reply = replies.get(order.provider_order_id)
-                    refused = reply.message if isinstance(reply, RemoteError) else None
-                    with transaction.atomic():
-                        Order.objects.filter(pk=order.pk, lease_owner=self.name).update(
-                            cancel_sent_at=timezone.now(),
-                            next_check_at=timezone.now(),
-                            lease_until=None,
-                            lease_owner="",
-                            last_error=f"cancel refused upstream: {refused}" if refused else "",
-                        )
-                        self._event(
-                            order.pk,
-                            "cancel_refused" if refused else "cancel_sent",
-                            order.status,
-                            **({"reason": refused} if refused else {}),
-                        )
+        for chunk, replies in self._calls(
+            Order, ids, lambda client, rows: client.cancel([o.provider_order_id for o in rows])
+        ):
+            for order in chunk:
+                reply = replies.get(order.provider_order_id)
+                refused = reply.message if isinstance(reply, RemoteError) else None
+                with transaction.atomic():
+                    Order.objects.filter(pk=order.pk, lease_owner=self.name).update(
+                        cancel_sent_at=timezone.now(),
+                        next_check_at=timezone.now(),
+                        lease_until=None,
+                        lease_owner="",
+                        last_error=f"cancel refused upstream: {refused}" if refused else "",
+                    )
+                    self._event(
+                        order.pk,
+                        "cancel_refused" if refused else "cancel_sent",
+                        order.status,
+                        **({"reason": refused} if refused else {}),
+                    )
         return len(ids)
 
     def poll_pass(self) -> int:
-        now = timezone.now()
-        ids = claim(
+        ids = self._claim(
             Order,
             Q(forward_state=F_.SENT, status__in=RUNNING)
             & (Q(cancel_requested_at__isnull=True) | Q(cancel_sent_at__isnull=False)),
-            owner=self.name,
-            limit=self.config.poll_batch,
-            lease=self.config.lease,
-            now=now,
+            self.config.poll_batch,
         )
-        orders = self._mine(Order, ids)
-        for provider, group in self._by_provider(orders, lambda o: o.provider).values():
-            for chunk in _chunks(group, 100):
-                try:
-                    replies = self.client(provider).statuses([o.provider_order_id for o in chunk])
-                except ProviderError as exc:
-                    self._provider_failed(provider, exc)
-                    self._later(Order, chunk, exc)
-                    continue
-                self._provider_ok(provider)
-                for order in chunk:
-                    self.apply_status(order, replies.get(order.provider_order_id))
+        for chunk, replies in self._calls(
+            Order, ids, lambda client, rows: client.statuses([o.provider_order_id for o in rows])
+        ):
+            for order in chunk:
+                self.apply_status(order, replies.get(order.provider_order_id))
         return len(ids)
 
     def apply_status(self, order: Order, reply: RemoteStatus | RemoteError | None) -> None:
@@ -504,90 +496,62 @@ class Worker:
     # -- refills ----------------------------------------------------------------------------
 
     def refill_forward_pass(self) -> int:
-        now = timezone.now()
-        ids = claim(
+        ids = self._claim(
             Refill,
             Q(forward_state=F_.QUEUED, status=RefillStatus.PENDING),
-            owner=self.name,
-            limit=self.config.forward_batch,
-            lease=self.config.lease,
-            now=now,
+            self.config.forward_batch,
         )
-        refills = self._mine(Refill, ids)
-        for provider, group in self._by_provider(refills, lambda r: r.order.provider).values():
-            for chunk in _chunks(group, 100):
-                try:
-                    replies = self.client(provider).refills(
-                        [r.order.provider_order_id for r in chunk]
+        # Asking twice for a refill is harmless, so every fault is simply retried.
+        for chunk, replies in self._calls(
+            Refill,
+            ids,
+            lambda client, rows: client.refills([r.order.provider_order_id for r in rows]),
+        ):
+            for refill in chunk:
+                reply = replies.get(refill.order.provider_order_id)
+                if isinstance(reply, int):
+                    Refill.objects.filter(pk=refill.pk, lease_owner=self.name).update(
+                        forward_state=F_.SENT,
+                        provider_refill_id=reply,
+                        next_check_at=timezone.now() + self.config.poll_interval,
+                        lease_until=None,
+                        lease_owner="",
+                        last_error="",
                     )
-                except ProviderError as exc:
-                    # Asking twice for a refill is harmless: retry whatever the fault.
-                    self._provider_failed(provider, exc)
-                    self._later(Refill, chunk, exc)
                     continue
-                for refill in chunk:
-                    reply = replies.get(refill.order.provider_order_id)
-                    if isinstance(reply, int):
-                        Refill.objects.filter(pk=refill.pk, lease_owner=self.name).update(
-                            forward_state=F_.SENT,
-                            provider_refill_id=reply,
-                            next_check_at=timezone.now() + self.config.poll_interval,
-                            lease_until=None,
-                            lease_owner="",
-                            last_error="",
-                        )
-                        continue
-                    why = reply.message if isinstance(reply, RemoteError) else "no answer"
-                    Refill.objects.filter(pk=refill.pk).update(
-                        forward_state=F_.FAILED, last_error=why[:500], next_check_at=None
+                why = reply.message if isinstance(reply, RemoteError) else "no answer"
+                Refill.objects.filter(pk=refill.pk).update(
+                    forward_state=F_.FAILED, last_error=why[:500], next_check_at=None
+                )
+                with contextlib.suppress(PanelError):
+                    refill_transition(
+                        refill_id=refill.pk, to=RefillStatus.REJECTED, actor=f"worker:{self.name}"
                     )
-                    with contextlib.suppress(PanelError):
-                        refill_transition(
-                            refill_id=refill.pk,
-                            to=RefillStatus.REJECTED,
-                            actor=f"worker:{self.name}",
-                        )
         return len(ids)
 
     def refill_poll_pass(self) -> int:
-        now = timezone.now()
-        ids = claim(
+        ids = self._claim(
             Refill,
             Q(forward_state=F_.SENT, status__in=list(ACTIVE_REFILL_STATUSES)),
-            owner=self.name,
-            limit=self.config.poll_batch,
-            lease=self.config.lease,
-            now=now,
+            self.config.poll_batch,
         )
-        refills = self._mine(Refill, ids)
-        for provider, group in self._by_provider(refills, lambda r: r.order.provider).values():
-            for chunk in _chunks(group, 100):
-                try:
-                    replies = self.client(provider).refill_statuses(
-                        [r.provider_refill_id for r in chunk]
-                    )
-                except ProviderError as exc:
-                    self._provider_failed(provider, exc)
-                    self._later(Refill, chunk, exc)
-                    continue
-                for refill in chunk:
-                    reply = replies.get(refill.provider_refill_id)
-                    new = (
-                        UPSTREAM_REFILL.get(reply.strip().lower())
-                        if isinstance(reply, str)
-                        else None
-                    )
-                    if new is not None and can_transition_refill(refill.status, new):
-                        with contextlib.suppress(PanelError):
-                            refill_transition(
-                                refill_id=refill.pk, to=new, actor=f"worker:{self.name}"
-                            )
-                    done = new is not None and new not in ACTIVE_REFILL_STATUSES
-                    Refill.objects.filter(pk=refill.pk, lease_owner=self.name).update(
-                        next_check_at=None if done else timezone.now() + self.config.poll_interval,
-                        lease_until=None,
-                        lease_owner="",
-                    )
+        for chunk, replies in self._calls(
+            Refill,
+            ids,
+            lambda client, rows: client.refill_statuses([r.provider_refill_id for r in rows]),
+        ):
+            for refill in chunk:
+                reply = replies.get(refill.provider_refill_id)
+                new = UPSTREAM_REFILL.get(reply.strip().lower()) if isinstance(reply, str) else None
+                if new is not None and can_transition_refill(refill.status, new):
+                    with contextlib.suppress(PanelError):
+                        refill_transition(refill_id=refill.pk, to=new, actor=f"worker:{self.name}")
+                done = new is not None and new not in ACTIVE_REFILL_STATUSES
+                Refill.objects.filter(pk=refill.pk, lease_owner=self.name).update(
+                    next_check_at=None if done else timezone.now() + self.config.poll_interval,
+                    lease_until=None,
+                    lease_owner="",
+                )
         return len(ids)
 
     # -- providers --------------------------------------------------------------------------
