@@ -4,7 +4,12 @@ Reports requests per second for each hot action and its ratio to `balance` (the 
 authenticated call), all measured in this one run so the ratios compare like with like.
 Not a test: nothing here asserts a speed.
 
-    python -m bench [--seconds 3] [--clients 8] [--database-url postgres://...]
+    python -m bench [--only api|fulfillment] [--seconds 3] [--clients 8]
+                    [--database-url postgres://...]
+
+Then the fulfilment bench (bench/fulfillment.py, its options too: --orders, --sync-orders,
+...). With --database-url, the API bench uses that database as it is given; the fulfilment
+bench creates and drops its own database (smmpanel_bench_<pid>) on that server.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+
+from bench import fulfillment
 
 
 def _free_port() -> int:
@@ -54,11 +61,19 @@ def _measure(seconds: float, clients: int, make: Callable[[httpx.Client, int], N
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--only", choices=("api", "fulfillment"))
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
+    fulfillment.add_arguments(parser)
     args = parser.parse_args()
+    if args.only != "fulfillment":
+        api(args)
+    if args.only != "api":
+        fulfillment.run(args)
 
+
+def api(args: argparse.Namespace) -> None:
     smmpanel = str(Path(sys.executable).with_name("smmpanel"))
     var = tempfile.mkdtemp(prefix="smmpanel-bench-")
     env = dict(os.environ, SMMPANEL_VAR=var)
