@@ -82,7 +82,8 @@ class WorkerConfig:
     #: How long a claimed batch stays ours before others may take it.
     lease: timedelta = field(default_factory=lambda: _seconds("SMMPANEL_LEASE_SECONDS", 120))
     forward_batch: int = 50
-    poll_batch: int = 500
+    #: One provider call's worth: a larger claim lets one worker sit on work others could do.
+    poll_batch: int = 100
     backoff_base: timedelta = field(default_factory=lambda: _seconds("SMMPANEL_BACKOFF_SECONDS", 5))
     backoff_max: timedelta = timedelta(minutes=15)
     balance_every: timedelta = timedelta(minutes=5)
@@ -415,9 +416,38 @@ class Worker:
         for chunk, replies in self._calls(
             Order, ids, lambda client, rows: client.statuses([o.provider_order_id for o in rows])
         ):
+            unchanged = []
             for order in chunk:
-                self.apply_status(order, replies.get(order.provider_order_id))
+                reply = replies.get(order.provider_order_id)
+                if self._nothing_new(order, reply):
+                    unchanged.append(order.pk)
+                else:
+                    self.apply_status(order, reply)
+            # Most polls of a running order bring no news: one UPDATE for all of them.
+            Order.objects.filter(pk__in=unchanged, lease_owner=self.name).update(
+                next_check_at=timezone.now() + self.config.poll_interval,
+                lease_until=None,
+                lease_owner="",
+                attempts=0,
+                last_error="",
+            )
         return len(ids)
+
+    @staticmethod
+    def _nothing_new(order: Order, reply: RemoteStatus | RemoteError | None) -> bool:
+        """The reply would change nothing on the order but when to look next."""
+        if not isinstance(reply, RemoteStatus) or order.last_error:
+            return False
+        new = map_status(reply.status)
+        return (
+            new is not None
+            and not is_forward(order.status, new)
+            and reply.status[:40] == order.provider_status
+            and (reply.charge is None or reply.charge == order.provider_charge)
+            and (reply.remains is None or reply.remains == order.remains)
+            and (reply.start_count is None or reply.start_count == order.start_count)
+            and (reply.completed_runs is None or reply.completed_runs == order.completed_runs)
+        )
 
     def apply_status(self, order: Order, reply: RemoteStatus | RemoteError | None) -> None:
         if not isinstance(reply, RemoteStatus):

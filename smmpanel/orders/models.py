@@ -120,7 +120,8 @@ class Order(models.Model):
             # The "active order with this link" check and the customer's order list.
             models.Index(fields=["customer", "service", "status"]),
             models.Index(fields=["status", "id"]),
-            models.Index(fields=["forward_state", "next_check_at"]),
+            # The worker's claim: due rows of one forward state, in due order.
+            models.Index(fields=["forward_state", "next_check_at", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -154,7 +155,7 @@ class Refill(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["forward_state", "next_check_at"])]
+        indexes = [models.Index(fields=["forward_state", "next_check_at", "id"])]
         constraints = [
             models.UniqueConstraint(
                 fields=["order"],
