@@ -229,6 +229,24 @@ class Worker:
 
     def forward(self, order: Order) -> None:
         now = timezone.now()
+        if order.cancel_requested_at is not None:
+            # Asked to cancel while we held it, before it was sent: it never will be.
+            with contextlib.suppress(PanelError):
+                order_transition(
+                    order_id=order.pk,
+                    to=S.CANCELED,
+                    expected=S.PENDING,
+                    actor=f"worker:{self.name}",
+                    data={"reason": "canceled by the customer before it was sent"},
+                    guard=Q(forward_state=F_.QUEUED, lease_owner=self.name),
+                    extra={
+                        "forward_state": F_.UNSENT,
+                        "lease_until": None,
+                        "lease_owner": "",
+                        "next_check_at": None,
+                    },
+                )
+            return
         # From here until the answer is recorded, the order may exist upstream.
         marked = Order.objects.filter(
             pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED, status=S.PENDING

@@ -24,6 +24,7 @@ from smmpanel.core import errors
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO, price, quantize
 from smmpanel.core.parsing import MAX_WHOLE
+from smmpanel.fulfillment.claims import lease_free
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
@@ -309,7 +310,7 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
                 data={"reason": "canceled by the customer"},
                 # Never while a worker may be sending it: then it is a request like any other.
                 guard=Q(forward_state__in=[ForwardState.MANUAL, ForwardState.QUEUED])
-                & (Q(lease_until__isnull=True) | Q(lease_until__lt=now)),
+                & lease_free(now),
                 extra={
                     "next_check_at": None,
                     **(

@@ -7,6 +7,7 @@ import socket
 from decimal import Decimal
 
 import pytest
+from django.db.models import Q
 
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import ServiceType
@@ -126,6 +127,22 @@ def test_a_queued_order_is_canceled_at_once_and_never_sent(sim, provider, worker
     assert order.status == "Canceled" and order.provider_order_id is None
     assert order.forward_state == ForwardState.UNSENT
     assert sim.created_count(order.link) == 0
+
+
+def test_a_cancel_while_a_worker_holds_the_order_is_honoured_before_sending(sim, provider, worker):
+    customer, _ = make_customer("100")
+    order = place(customer, service_of(provider, ServiceType.DEFAULT))
+    ids = worker._claim(Order, Q(forward_state=ForwardState.QUEUED), 10)  # the worker holds it
+    assert ids == [order.pk]
+    order_cancel_request(customer=customer, order_id=order.pk)
+    order.refresh_from_db()
+    assert order.status == "Pending" and order.cancel_requested_at is not None  # a request
+    for claimed in worker._mine(Order, ids):
+        worker.forward(claimed)
+    order.refresh_from_db()
+    assert (order.status, order.forward_state) == ("Canceled", ForwardState.UNSENT)
+    assert refunds(order) == [order.charge]
+    assert sim.stats()["requests"].get("add") is None
 
 
 def test_refill_is_forwarded_and_followed(sim, provider, worker):
