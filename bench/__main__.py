@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -144,6 +145,7 @@ def api(args: argparse.Namespace) -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        shutil.rmtree(var, ignore_errors=True)
 
 
 if __name__ == "__main__":
