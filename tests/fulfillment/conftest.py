@@ -37,6 +37,9 @@ def fast_config(**overrides: object) -> WorkerConfig:
         lease=timedelta(seconds=30),
         backoff_base=timedelta(0),
         idle_sleep=0.01,
+        # In-process tests share the test's transaction, which other threads cannot see;
+        # the threaded sender has its own test on a transactional database.
+        send_concurrency=1,
         timeout=httpx.Timeout(connect=1.0, read=0.4, write=1.0, pool=1.0),
     )
     for name, value in overrides.items():

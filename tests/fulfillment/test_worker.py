@@ -296,3 +296,19 @@ def test_a_worker_that_died_while_sending_leaves_a_held_order(sim, provider):
     order.refresh_from_db()
     assert order.forward_state == ForwardState.HELD
     assert sim.created_count(order.link) == 0  # the survivor did not resend it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_sends_from_several_threads_each_order_once(sim, provider):
+    customer, _ = make_customer("1000")
+    service = service_of(provider, ServiceType.DEFAULT)
+    orders = [place(customer, service) for _ in range(24)]
+    threaded = Worker(name="threaded", config=fast_config(send_concurrency=6))
+    try:
+        drive(threaded, all_final(*orders))
+    finally:
+        threaded.close()
+    for order in Order.objects.filter(pk__in=[o.pk for o in orders]):
+        assert order.status == "Completed" and order.forward_state == ForwardState.SENT
+        assert sim.created_count(order.link) == 1
+    assert len({o.provider_order_id for o in Order.objects.all()}) == 24
