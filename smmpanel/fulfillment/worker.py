@@ -401,17 +401,22 @@ class Worker:
                 yield list(chunk), replies
 
     def _later(self, model: Any, rows: Sequence[Any], exc: BaseException | None) -> None:
-        """Look again after a pause (longer after repeated failures)."""
+        """Look again after a pause: the poll interval when all is well (one UPDATE for all
+        the rows), a backoff growing with each row's failures when `exc` says it failed."""
         now = timezone.now()
+        release = {"lease_until": None, "lease_owner": ""}
+        if exc is None:
+            model.objects.filter(pk__in=[r.pk for r in rows], lease_owner=self.name).update(
+                next_check_at=now + self.config.poll_interval, attempts=0, **release
+            )
+            return
         for row in rows:
-            attempts = row.attempts + 1 if exc else 0
-            delay = self.backoff(attempts) if exc else self.config.poll_interval
+            attempts = row.attempts + 1
             model.objects.filter(pk=row.pk, lease_owner=self.name).update(
-                next_check_at=now + delay,
-                lease_until=None,
-                lease_owner="",
+                next_check_at=now + self.backoff(attempts),
                 attempts=attempts,
-                **({"last_error": _short(exc)} if exc else {}),
+                last_error=_short(exc),
+                **release,
             )
 
     def cancel_pass(self) -> int:
@@ -461,17 +466,11 @@ class Worker:
             for order in chunk:
                 reply = replies.get(order.provider_order_id)
                 if self._nothing_new(order, reply):
-                    unchanged.append(order.pk)
+                    unchanged.append(order)
                 else:
                     self.apply_status(order, reply)
             # Most polls of a running order bring no news: one UPDATE for all of them.
-            Order.objects.filter(pk__in=unchanged, lease_owner=self.name).update(
-                next_check_at=timezone.now() + self.config.poll_interval,
-                lease_until=None,
-                lease_owner="",
-                attempts=0,
-                last_error="",
-            )
+            self._later(Order, unchanged, None)
         return len(ids)
 
     @staticmethod

@@ -175,13 +175,15 @@ def order_transition(
             if not 0 < remains <= order.charged_quantity:
                 raise PanelError(f"remains must be between 1 and {order.charged_quantity}")
             changes["remains"] = remains
-        elif remains is not None:
-            _check_remains(order, remains)
-            changes["remains"] = remains
-        if start_count is not None:
-            changes["start_count"] = _check_start_count(start_count)
-        if completed_runs is not None:
-            changes["completed_runs"] = _check_runs(order, completed_runs)
+        changes.update(
+            _progress_changes(
+                order,
+                # The status above fixed what remains (or, for subscriptions, nothing does).
+                remains=None if "remains" in changes or order.is_subscription else remains,
+                start_count=start_count,
+                completed_runs=completed_runs,
+            )
+        )
         if to in FINAL_STATUSES:
             changes["finished_at"] = changes["updated_at"]
             changes["next_check_at"] = None  # nothing left for the worker to do
@@ -215,21 +217,24 @@ def order_transition(
     return order
 
 
-def _check_remains(order: Order, remains: int) -> None:
-    if not 0 <= remains <= order.charged_quantity:
-        raise PanelError(f"remains must be between 0 and {order.charged_quantity}")
-
-
-def _check_start_count(start_count: int) -> int:
-    if not 0 <= start_count <= MAX_WHOLE:
-        raise PanelError("start_count must be zero or more")
-    return start_count
-
-
-def _check_runs(order: Order, completed_runs: int) -> int:
-    if not order.runs or not 0 <= completed_runs <= order.runs:
-        raise PanelError(f"completed_runs must be between 0 and {order.runs or 0}")
-    return completed_runs
+def _progress_changes(
+    order: Order, *, remains: int | None, start_count: int | None, completed_runs: int | None
+) -> dict[str, Any]:
+    """The delivery counters given, checked against the order; the ones not given are left."""
+    changes: dict[str, Any] = {}
+    if remains is not None:
+        if not 0 <= remains <= order.charged_quantity:
+            raise PanelError(f"remains must be between 0 and {order.charged_quantity}")
+        changes["remains"] = remains
+    if start_count is not None:
+        if not 0 <= start_count <= MAX_WHOLE:
+            raise PanelError("start_count must be zero or more")
+        changes["start_count"] = start_count
+    if completed_runs is not None:
+        if not order.runs or not 0 <= completed_runs <= order.runs:
+            raise PanelError(f"completed_runs must be between 0 and {order.runs or 0}")
+        changes["completed_runs"] = completed_runs
+    return changes
 
 
 def order_progress(
@@ -256,14 +261,12 @@ def order_progress(
         )
     if order.status not in (S.IN_PROGRESS, S.PROCESSING):
         raise ConflictError(f"Order #{order_id} is {order.status}; progress is for running orders")
-    changes: dict[str, Any] = {"updated_at": timezone.now()}
-    if remains is not None:
-        _check_remains(order, remains)
-        changes["remains"] = remains
-    if start_count is not None:
-        changes["start_count"] = _check_start_count(start_count)
-    if completed_runs is not None:
-        changes["completed_runs"] = _check_runs(order, completed_runs)
+    changes: dict[str, Any] = {
+        "updated_at": timezone.now(),
+        **_progress_changes(
+            order, remains=remains, start_count=start_count, completed_runs=completed_runs
+        ),
+    }
     with transaction.atomic(durable=True):
         if not Order.objects.filter(pk=order_id, status=order.status).update(**changes):
             raise ConflictError(f"Order #{order_id} changed while it was being updated")
@@ -280,9 +283,8 @@ def order_progress(
     return order
 
 
-def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str = "api") -> Order:
-    """A customer asks to cancel. An order nobody has started yet is canceled at once, with
-    a full refund; otherwise the request is recorded for the fulfiller to confirm."""
+def _customer_order(customer: Customer, order_id: int | None) -> Order:
+    """The customer's own order with its service; anyone else's is "Incorrect order ID"."""
     order = (
         Order.objects.select_related("service").filter(pk=order_id, customer_id=customer.pk).first()
         if order_id
@@ -290,6 +292,13 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
     )
     if order is None:
         raise PanelError(errors.INCORRECT_ORDER)
+    return order
+
+
+def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str = "api") -> Order:
+    """A customer asks to cancel. An order nobody has started yet is canceled at once, with
+    a full refund; otherwise the request is recorded for the fulfiller to confirm."""
+    order = _customer_order(customer, order_id)
     if not order.service.cancel:
         raise PanelError(errors.CANCEL_UNAVAILABLE)
     if order.status not in ACTIVE_STATUSES:
@@ -351,13 +360,7 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
 
 
 def refill_request(*, customer: Customer, order_id: int | None, actor: str = "api") -> Refill:
-    order = (
-        Order.objects.select_related("service").filter(pk=order_id, customer_id=customer.pk).first()
-        if order_id
-        else None
-    )
-    if order is None:
-        raise PanelError(errors.INCORRECT_ORDER)
+    order = _customer_order(customer, order_id)
     if not order.service.refill:
         raise PanelError(errors.REFILL_UNAVAILABLE)
     if order.status != S.COMPLETED:
