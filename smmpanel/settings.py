@@ -17,6 +17,8 @@ from typing import Any
 
 import dj_database_url
 
+from smmpanel.core.secret_files import read_or_create_secret
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SMMPANEL_VAR", BASE_DIR / "var")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -32,18 +34,7 @@ def _env_bool(name: str, default: bool = False) -> bool:
 def _secret_key() -> str:
     if key := os.environ.get("SECRET_KEY"):
         return key
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
-        # Written once, readable only by us; concurrent first starts may race, so
-        # create exclusively and fall back to reading what the winner wrote.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+    return read_or_create_secret(VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(50))
 
 
 SECRET_KEY = _secret_key()

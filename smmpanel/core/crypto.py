@@ -14,21 +14,16 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from smmpanel.core.secret_files import read_or_create_secret
+
 
 @cache
 def _fernet() -> MultiFernet:
     raw = os.environ.get("SMMPANEL_FERNET_KEYS", "").strip()
     if not raw:
-        path = Path(settings.VAR_DIR) / "fernet_key"
-        if not path.exists():
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(Fernet.generate_key().decode())
-        raw = path.read_text().strip()
+        raw = read_or_create_secret(
+            Path(settings.VAR_DIR) / "fernet_key", lambda: Fernet.generate_key().decode()
+        )
     return MultiFernet([Fernet(k.strip().encode()) for k in raw.split(",") if k.strip()])
 
 

@@ -22,6 +22,7 @@ from smmpanel.accounts.models import Customer
 from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.accounts.services import api_key_create, customer_create
 from smmpanel.catalog.models import Category, Service, ServiceType
+from smmpanel.core.secret_files import read_secret, write_secret
 from smmpanel.fulfillment.simulator import DEFAULT_SERVICES
 from smmpanel.providers.models import Provider
 from smmpanel.providers.services import marked_up, provider_create
@@ -31,16 +32,6 @@ T = ServiceType
 DEMO_MARKUP = ("percent", Decimal(25))
 #: Subscriptions are charged post by post here, so the demo keeps one by hand.
 MANUAL_SUBSCRIPTION = ("Instagram Auto Likes (by hand)", "0.35", 50, 5000)
-
-
-def _write_secret(path: Path, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value + "\n")
-
-
-def _read(path: Path) -> str:
-    return path.read_text().strip() if path.exists() else ""
 
 
 class Command(BaseCommand):
@@ -116,7 +107,7 @@ class Command(BaseCommand):
 
     def _admin(self, path: Path) -> str:
         User = get_user_model()
-        password = _read(path)
+        password = read_secret(path)
         admin = User.objects.filter(username="admin").first()
         if admin is None or not password or not admin.check_password(password):
             password = secrets.token_urlsafe(12)
@@ -125,12 +116,12 @@ class Command(BaseCommand):
             else:
                 admin.set_password(password)
                 admin.save(update_fields=["password"])
-            _write_secret(path, password)
+            write_secret(path, password)
         return password
 
     def _customer(self, username: str, balance: str, path: Path) -> str:
         customer = Customer.objects.filter(user__username=username).first()
-        key = _read(path)
+        key = read_secret(path)
         if customer is None:
             customer, key = customer_create(
                 username=username, balance=balance, password=secrets.token_urlsafe(12)
@@ -138,5 +129,5 @@ class Command(BaseCommand):
         elif not key or getattr(customer_by_api_key(key), "pk", None) != customer.pk:
             _, key = api_key_create(customer=customer, label="demo")
         # The key alone, so scripts can read it with $(cat var/demo-api-key).
-        _write_secret(path, key)
+        write_secret(path, key)
         return key
