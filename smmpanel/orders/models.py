@@ -27,7 +27,25 @@ class ForwardState(models.TextChoices):
     UNSENT = "unsent"  #: canceled before it was ever sent
 
 
-class Order(models.Model):
+class WorkerJob(models.Model):
+    """The columns that make a row the worker's job: where it stands with its provider,
+    when to look at it next, and the lease of the worker looking at it (fulfillment/claims)."""
+
+    forward_state = models.CharField(
+        max_length=10, choices=ForwardState.choices, default=ForwardState.MANUAL, editable=False
+    )
+    #: When the worker should next look at it (send, poll, cancel); null: nothing to do.
+    next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    lease_owner = models.CharField(max_length=100, blank=True, editable=False)
+    attempts = models.PositiveIntegerField(default=0, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Order(WorkerJob):
     customer = models.ForeignKey(
         "accounts.Customer", on_delete=models.PROTECT, related_name="orders"
     )
@@ -94,15 +112,6 @@ class Order(models.Model):
         max_digits=MAX_DIGITS, decimal_places=PLACES, null=True, blank=True, editable=False
     )
     provider_status = models.CharField(max_length=40, blank=True, editable=False)
-    forward_state = models.CharField(
-        max_length=10, choices=ForwardState.choices, default=ForwardState.MANUAL, editable=False
-    )
-    #: When the worker should next look at it (send, poll, cancel); null: nothing to do.
-    next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
-    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
-    lease_owner = models.CharField(max_length=100, blank=True, editable=False)
-    attempts = models.PositiveIntegerField(default=0, editable=False)
-    last_error = models.CharField(max_length=500, blank=True, editable=False)
     cancel_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -132,7 +141,7 @@ class Order(models.Model):
         return self.type == ServiceType.SUBSCRIPTIONS
 
 
-class Refill(models.Model):
+class Refill(WorkerJob):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refills")
     customer = models.ForeignKey(
         "accounts.Customer", on_delete=models.PROTECT, related_name="refills"
@@ -144,14 +153,6 @@ class Refill(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     provider_refill_id = models.BigIntegerField(null=True, blank=True, editable=False)
-    forward_state = models.CharField(
-        max_length=10, choices=ForwardState.choices, default=ForwardState.MANUAL, editable=False
-    )
-    next_check_at = models.DateTimeField(null=True, blank=True, editable=False)
-    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
-    lease_owner = models.CharField(max_length=100, blank=True, editable=False)
-    attempts = models.PositiveIntegerField(default=0, editable=False)
-    last_error = models.CharField(max_length=500, blank=True, editable=False)
 
     class Meta:
         ordering = ["-id"]
