@@ -898,7 +898,7 @@ class Simulator:
             raise SimError(INCORRECT_ORDER)
         if not o.service.refill or o.sub is not None:
             raise SimError(REFILL_UNAVAILABLE)
-        if o.status != COMPLETED or o.finished_at is None:
+        if o.status not in (COMPLETED, PARTIAL) or o.finished_at is None:
             raise SimError(REFILL_NOT_COMPLETED)
         if now - o.finished_at > self._refill_period:
             raise SimError(REFILL_PERIOD_OVER)

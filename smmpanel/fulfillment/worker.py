@@ -589,7 +589,12 @@ class Worker:
                         last_error="",
                     )
                     continue
-                why = reply.message if isinstance(reply, RemoteError) else "no answer"
+                if not isinstance(reply, RemoteError) or reply.retryable:
+                    # No answer for it, or "try again later": not a verdict on the refill.
+                    why = reply.message if reply is not None else "missing from the reply"
+                    self._later(Refill, [refill], RuntimeError(f"refill: {why}"))
+                    continue
+                why = reply.message
                 Refill.objects.filter(pk=refill.pk).update(
                     forward_state=F_.FAILED, last_error=why[:500], next_check_at=None
                 )

@@ -37,6 +37,21 @@ class OrderEventInline(admin.TabularInline):
         return False
 
 
+class RefillInline(admin.TabularInline):
+    """The order's refill history, newest first; refills are moved from their own page."""
+
+    model = Refill
+    fk_name = "order"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("id", "created_at", "status", "forward_state", "provider_refill_id", "last_error")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class ReadOnlyMixin:
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -61,7 +76,7 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("=id", "link", "customer__user__username")
     list_select_related = ("customer__user", "service")
     date_hierarchy = "created_at"
-    inlines = (OrderEventInline,)
+    inlines = (RefillInline, OrderEventInline)
     fieldsets = (
         (None, {"fields": (
             "customer", "service", "type", "status", "link", "charged_quantity", "rate", "charge",
@@ -167,8 +182,10 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(Refill)
 class RefillAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("id", "order", "customer", "status", "created_at", "updated_at")
-    list_filter = ("status",)
+    list_display = (
+        "id", "order", "customer", "status", "forward_state", "created_at", "updated_at",
+    )  # fmt: skip
+    list_filter = ("status", "forward_state")
     search_fields = ("=id", "=order__id", "customer__user__username")
     list_select_related = ("customer__user", "order")
     actions = ("accept", "complete", "reject")

@@ -359,11 +359,19 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
     return order
 
 
+#: What a refill may be asked for: what was delivered, in full or in part, may drop.
+REFILLABLE = frozenset({S.COMPLETED, S.PARTIAL})
+
+
 def refill_request(*, customer: Customer, order_id: int | None, actor: str = "api") -> Refill:
+    """A customer asks to top up what dropped from a delivered order: refill-enabled service,
+    Completed or Partial, inside the service's window counted from when the order finished,
+    one open refill per order. An order at a provider has its refill passed on by the worker;
+    any other waits for the operator."""
     order = _customer_order(customer, order_id)
-    if not order.service.refill:
+    if not order.service.refill or order.is_subscription:
         raise PanelError(errors.REFILL_UNAVAILABLE)
-    if order.status != S.COMPLETED:
+    if order.status not in REFILLABLE:
         raise PanelError(errors.REFILL_NOT_COMPLETED)
     finished = order.finished_at or order.updated_at
     if timezone.now() > finished + timedelta(days=order.service.refill_days):

@@ -210,6 +210,12 @@ class RemoteError:
 
     message: str
 
+    @property
+    def retryable(self) -> bool:
+        """The text is about the panel's passing state, as for ProviderRefused."""
+        text = self.message.casefold()
+        return any(hint in text for hint in _RETRYABLE_HINTS)
+
 
 @dataclass(frozen=True, slots=True)
 class RemoteService:

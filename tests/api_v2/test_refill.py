@@ -87,14 +87,37 @@ def test_refill_not_available_for_the_service(me):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("status", "remains"),
-    [(None, None), (S.IN_PROGRESS, None), (S.PARTIAL, 10), (S.CANCELED, None)],
-    ids=["Pending", "In progress", "Partial", "Canceled"],
+    [(None, None), (S.IN_PROGRESS, None), (S.CANCELED, None)],
+    ids=["Pending", "In progress", "Canceled"],
 )
 def test_refill_of_an_order_not_completed(me, service, status, remains):
     order = me.add(service, link=LINK, quantity="100")
     if status:
         order_transition(order_id=order, to=status, actor="test", remains=remains)
     assert me("refill", order=str(order)) == err("Order is not completed")
+
+
+@pytest.mark.django_db
+def test_a_partial_order_can_be_refilled_what_was_delivered_may_drop(me, service):
+    order = me.add(service, link=LINK, quantity="100")
+    order_transition(order_id=order, to=S.PARTIAL, actor="test", remains=10)
+    reply = me("refill", order=str(order))
+    assert set(reply) == {"refill"}
+    assert Refill.objects.get(pk=int(reply["refill"])).order_id == order
+
+
+@pytest.mark.django_db
+def test_a_partial_order_window_counts_from_when_it_ended(me):
+    service = make_service(rate="1.00", refill=True)
+    service.refill_days = 7
+    service.save(update_fields=["refill_days"])
+    order = me.add(service, link=LINK, quantity="100")
+    with time_machine.travel(timezone.now() + dt.timedelta(days=5), tick=False):
+        order_transition(order_id=order, to=S.PARTIAL, actor="test", remains=10)
+    with time_machine.travel(timezone.now() + dt.timedelta(days=11), tick=False):
+        assert set(me("refill", order=str(order))) == {"refill"}
+    with time_machine.travel(timezone.now() + dt.timedelta(days=13), tick=False):
+        assert me("refill", order=str(order)) == err("Refill period is over")
 
 
 @pytest.mark.django_db
