@@ -60,7 +60,11 @@ class Service(models.Model):
         default=30, help_text="How long after completion a refill may be asked for."
     )
     cancel = models.BooleanField(default=False)
-    dripfeed = models.BooleanField(default=False)
+    dripfeed = models.BooleanField(
+        default=False,
+        help_text="Customers may order drip-feed (runs, interval). When the provider's service "
+        "does not take drip-feed itself, the panel sends the runs one by one.",
+    )
     enabled = models.BooleanField(default=True)
     description = models.TextField(blank=True)
     position = models.IntegerField(default=0, help_text="Lower comes first in its category.")
@@ -73,6 +77,9 @@ class Service(models.Model):
         related_name="services",
     )
     provider_service_id = models.PositiveBigIntegerField(null=True, blank=True)
+    provider_dripfeed = models.BooleanField(
+        default=False, help_text="The provider's service takes runs and interval itself."
+    )
     provider_rate = models.DecimalField(
         max_digits=MAX_DIGITS,
         decimal_places=PLACES,

@@ -35,6 +35,7 @@ from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.fulfillment.claims import claim
 from smmpanel.fulfillment.forwarding import upstream_params
 from smmpanel.fulfillment.upstream_status import is_forward, map_status
+from smmpanel.orders.dripfeed import dripfeed_advance
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.services import order_transition, refill_transition
 from smmpanel.orders.states import (
@@ -180,6 +181,7 @@ class Worker:
         return (
             self.recover_abandoned_sends()
             + self.forward_pass()
+            + self.dripfeed_pass()
             + self.cancel_pass()
             + self.poll_pass()
             + self.refill_forward_pass()
@@ -369,6 +371,22 @@ class Worker:
             )
             if recorded:
                 self._event(order.pk, "forwarded", order.status, provider_order=provider_order_id)
+
+    # -- drip-feed the panel runs ------------------------------------------------------------
+
+    def dripfeed_pass(self) -> int:
+        """Send the runs that are due, and end the drip-feeds whose runs are all done."""
+        ids = self._claim(
+            Order, Q(forward_state=F_.DRIPFEED, status__in=RUNNING), self.config.forward_batch
+        )
+        for order in self._mine(Order, ids):
+            try:
+                dripfeed_advance(order_id=order.pk, owner=self.name)
+            except PanelError as exc:
+                # Lost a race (a cancel, the operator): look again shortly.
+                log.info("drip-feed %s: %s", order.pk, exc.message)
+                self._later(Order, [order], exc)
+        return len(ids)
 
     # -- following orders -------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from smmpanel.core.admin_forms import ProgressActionForm, action_value, run_each
 from smmpanel.core.errors import PanelError
 from smmpanel.core.parsing import parse_whole
 from smmpanel.fulfillment.services import held_attach, held_refund, held_resend
-from smmpanel.orders.models import Order, OrderEvent, Refill
+from smmpanel.orders.dripfeed import dripfeed_stop
+from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.services import order_progress, order_transition, refill_transition
 from smmpanel.orders.states import OrderStatus, RefillStatus
 
@@ -52,6 +53,26 @@ class RefillInline(admin.TabularInline):
         return False
 
 
+class ChildOrderInline(admin.TabularInline):
+    """The runs of a drip-feed the panel sends, or the posts' orders of a subscription."""
+
+    model = Order
+    fk_name = "parent"
+    verbose_name = "run or post order"
+    verbose_name_plural = "runs and post orders"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = (
+        "id", "created_at", "status", "link", "charged_quantity", "charge", "remains",
+        "forward_state", "provider_order_id",
+    )  # fmt: skip
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class ReadOnlyMixin:
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
@@ -76,7 +97,7 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("=id", "link", "customer__user__username")
     list_select_related = ("customer__user", "service")
     date_hierarchy = "created_at"
-    inlines = (RefillInline, OrderEventInline)
+    inlines = (ChildOrderInline, RefillInline, OrderEventInline)
     fieldsets = (
         (None, {"fields": (
             "customer", "service", "type", "status", "link", "charged_quantity", "rate", "charge",
@@ -175,9 +196,18 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def partial(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._move(request, queryset, OrderStatus.PARTIAL)
 
-    @admin.action(description="Cancel: refund the whole charge")
+    @admin.action(description="Cancel: refund the whole charge (a drip-feed: stop its runs)")
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._move(request, queryset, OrderStatus.CANCELED)
+        actor = f"admin:{request.user}"
+
+        def cancel_one(order: Order) -> None:
+            if order.forward_state == ForwardState.DRIPFEED:
+                # Its runs may have delivered: it ends itself and refunds only what did not.
+                dripfeed_stop(order_id=order.pk, actor=actor)
+            else:
+                order_transition(order_id=order.pk, to=OrderStatus.CANCELED, actor=actor)
+
+        run_each(request, self, queryset, cancel_one, "Cancel")
 
 
 @admin.register(Refill)

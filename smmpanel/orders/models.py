@@ -25,6 +25,9 @@ class ForwardState(models.TextChoices):
     HELD = "held"  #: the send may or may not have reached the provider: the operator decides
     FAILED = "failed"  #: the provider refused it; refunded
     UNSENT = "unsent"  #: canceled before it was ever sent
+    #: A drip-feed the panel runs itself: every `interval` minutes one run of `quantity`
+    #: goes out as a child order (fulfilled by its provider or by hand); see orders/dripfeed.
+    DRIPFEED = "dripfeed"
 
 
 class WorkerJob(models.Model):

@@ -7,7 +7,7 @@ reject a refill) is here too: until an order has a provider, these are its fulfi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO, price, quantize
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.fulfillment.claims import lease_free
+from smmpanel.orders.dripfeed import dripfeed_wake
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
@@ -79,7 +80,7 @@ def order_place(
             charged_quantity=spec.charged_quantity,
             charge=spec.charge,
             remains=spec.charged_quantity,
-            **_fulfilment(service),
+            **fulfilment_of(service, dripfeed=bool(spec.fields.get("runs"))),
             **spec.fields,
         )
         if spec.charge > ZERO:
@@ -95,16 +96,23 @@ def order_place(
     return order
 
 
-def _fulfilment(service: Service) -> dict[str, Any]:
+def fulfilment_of(
+    service: Service, *, dripfeed: bool = False, now: datetime | None = None
+) -> dict[str, Any]:
     """How a new order of `service` will be fulfilled: queued for its provider, or by hand.
+    A drip-feed the provider cannot take is run by the panel, run by run (dripfeed.py).
     Subscriptions stay with the operator: their posts are charged one by one here."""
-    if service.provider_id is None or service.type == ServiceType.SUBSCRIPTIONS:
+    now = now or timezone.now()
+    upstream = service.provider_id is not None and service.type != ServiceType.SUBSCRIPTIONS
+    if dripfeed and not (upstream and service.provider_dripfeed):
+        return {"forward_state": ForwardState.DRIPFEED, "next_check_at": now}
+    if not upstream:
         return {"forward_state": ForwardState.MANUAL}
     return {
         "provider_id": service.provider_id,
         "provider_service_id": service.provider_service_id,
         "forward_state": ForwardState.QUEUED,
-        "next_check_at": timezone.now(),
+        "next_check_at": now,
     }
 
 
@@ -135,11 +143,14 @@ def order_transition(
     data: Mapping[str, Any] | None = None,
     guard: Q | None = None,
     extra: Mapping[str, Any] | None = None,
+    dripfeed_driver: bool = False,
 ) -> Order:
     """Move an order to `to` and refund what that status implies, exactly once.
 
     `guard` adds conditions the row must still meet (e.g. "not being sent upstream");
-    `extra` sets more columns in the same update (the worker's bookkeeping).
+    `extra` sets more columns in the same update (the worker's bookkeeping). A drip-feed
+    the panel runs is moved only by its driver (`dripfeed_driver`): its status follows
+    its runs, and others stop it with a cancel request.
 
     The update is conditional on the status read under the lock, and a refund is a ledger
     entry unique per order and cause: two racing callers cannot both succeed, and a retry
@@ -155,6 +166,11 @@ def order_transition(
         customer = customer_lock(customer_id) if to in REFUND_ALL | REFUND_REMAINS else None
         order = Order.objects.select_for_update().get(pk=order_id)
         current = OrderStatus(order.status)
+        if order.forward_state == ForwardState.DRIPFEED and not dripfeed_driver:
+            raise ConflictError(
+                f"Order #{order_id} is a drip-feed the panel sends run by run: its status "
+                "follows its runs; stop it with a cancel instead"
+            )
         if expected is not None and current != expected:
             raise ConflictError(f"Order #{order_id} is {current}, not {expected}")
         if not can_transition(current, to, subscription=order.is_subscription):
@@ -212,6 +228,8 @@ def order_transition(
             actor=actor,
             data={**(data or {}), **({"refund": str(refund)} if refund else {})},
         )
+        if to in FINAL_STATUSES:
+            dripfeed_wake(order, changes["updated_at"])
         for name, value in changes.items():
             setattr(order, name, value)
     return order
@@ -261,6 +279,8 @@ def order_progress(
         )
     if order.status not in (S.IN_PROGRESS, S.PROCESSING):
         raise ConflictError(f"Order #{order_id} is {order.status}; progress is for running orders")
+    if order.forward_state == ForwardState.DRIPFEED:
+        raise ConflictError(f"Order #{order_id} is a drip-feed: record progress on its runs")
     changes: dict[str, Any] = {
         "updated_at": timezone.now(),
         **_progress_changes(
@@ -305,10 +325,9 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
         raise PanelError(errors.CANCEL_FINISHED)
     if order.cancel_requested_at is not None:
         raise PanelError(errors.CANCEL_REQUESTED)
-    if order.status in (S.PENDING, S.ACTIVE, S.PAUSED) and order.forward_state in (
-        ForwardState.MANUAL,
-        ForwardState.QUEUED,
-    ):
+    # Not started anywhere yet (a panel-run drip-feed is Pending until its first run).
+    unstarted = (ForwardState.MANUAL, ForwardState.QUEUED, ForwardState.DRIPFEED)
+    if order.status in (S.PENDING, S.ACTIVE, S.PAUSED) and order.forward_state in unstarted:
         now = timezone.now()
         try:
             return order_transition(
@@ -318,8 +337,8 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
                 actor=actor,
                 data={"reason": "canceled by the customer"},
                 # Never while a worker may be sending it: then it is a request like any other.
-                guard=Q(forward_state__in=[ForwardState.MANUAL, ForwardState.QUEUED])
-                & lease_free(now),
+                guard=Q(forward_state__in=unstarted) & lease_free(now),
+                dripfeed_driver=True,
                 extra={
                     "next_check_at": None,
                     **(
@@ -339,10 +358,11 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
             pk=order.pk, status__in=ACTIVE_STATUSES, cancel_requested_at__isnull=True
         ).update(
             cancel_requested_at=timezone.now(),
-            # An order at a provider: the worker passes the request on at its next round.
+            # An order at a provider: the worker passes the request on at its next round;
+            # a panel-run drip-feed: the worker stops its runs.
             **(
                 {"next_check_at": timezone.now()}
-                if order.forward_state == ForwardState.SENT
+                if order.forward_state in (ForwardState.SENT, ForwardState.DRIPFEED)
                 else {}
             ),
         )

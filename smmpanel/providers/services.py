@@ -91,7 +91,7 @@ def import_preview(
             item.max,
             item.refill,
             item.cancel,
-        ) and local.dripfeed == item.dripfeed:
+        ) and local.provider_dripfeed == item.dripfeed:
             rows.append(ImportRow(item, "unchanged", local.rate, local_id=local.pk))
         else:
             rows.append(ImportRow(item, "update", rate, local_id=local.pk))
@@ -127,6 +127,7 @@ def services_import(
                 refill=item.refill,
                 cancel=item.cancel,
                 dripfeed=item.dripfeed,
+                provider_dripfeed=item.dripfeed,
                 provider_rate=item.rate,
                 markup_kind=kind,
                 markup_value=value,
@@ -185,6 +186,10 @@ def price_sync(*, provider: Provider, remote: Iterable[RemoteService]) -> SyncRe
         if (item.min, item.max) != (service.min, service.max) and item.max >= item.min >= 1:
             changes.update(min=item.min, max=item.max)
             report.limits_changed.append(service.pk)
+        if item.dripfeed != service.provider_dripfeed:
+            # Only what the provider takes: whether customers may order drip-feed stays the
+            # operator's choice (without the provider's, the panel sends the runs itself).
+            changes["provider_dripfeed"] = item.dripfeed
         if changes:
             Service.objects.filter(pk=service.pk).update(updated_at=now, **changes)
     return report

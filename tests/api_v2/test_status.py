@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from smmpanel.catalog.models import ServiceType
+from smmpanel.catalog.models import Service, ServiceType
+from smmpanel.orders.models import ForwardState, Order
 from smmpanel.orders.services import (
     order_cancel_request,
     order_progress,
@@ -12,6 +13,7 @@ from smmpanel.orders.services import (
     subscription_deliver_post,
 )
 from smmpanel.orders.states import OrderStatus
+from smmpanel.providers.services import provider_create
 from tests.api_v2.conftest import LINK, err, next_order_id_will_be, sci
 from tests.factories import make_service
 
@@ -97,8 +99,14 @@ def test_status_canceled_keeps_its_charge_and_refunds_it(me, service):
 
 @pytest.mark.django_db
 def test_status_drip_feed_reports_runs(me):
+    # A drip-feed the provider takes itself: its progress comes from the provider.
     service = make_service(rate="1.00", dripfeed=True)
+    provider = provider_create(name="P", api_url="http://127.0.0.1:9/api/v2", api_key="k")
+    Service.objects.filter(pk=service.pk).update(
+        provider=provider, provider_service_id=1, provider_dripfeed=True
+    )
     order = me.add(service, link=LINK, quantity="100", runs="4", interval="30")
+    assert Order.objects.get(pk=order).forward_state == ForwardState.QUEUED
     order_progress(order_id=order, actor="test", completed_runs=1, remains=300)
     assert me("status", order=str(order)) == {
         "charge": "0.40000",

@@ -15,7 +15,7 @@ from smmpanel.catalog.models import Service
 from smmpanel.core import errors
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import price
-from smmpanel.orders.models import Order, OrderEvent
+from smmpanel.orders.models import ForwardState, Order, OrderEvent
 from smmpanel.orders.services import order_cancel_request, order_transition, refund_amount
 from smmpanel.orders.states import OrderStatus
 from tests.factories import make_customer, make_service
@@ -101,6 +101,8 @@ def test_partial_dripfeed_refunds_remains_of_all_runs():
     service = make_service(rate="0.90", dripfeed=True)
     order = place(customer, service, link=LINK, quantity="100", runs="3", interval="10")
     assert order.charge == Decimal("0.27000")
+    # As when the provider runs the drip-feed and reports it Partial.
+    Order.objects.filter(pk=order.pk).update(forward_state=ForwardState.SENT)
     order_transition(order_id=order.pk, to=S.PARTIAL, actor="test", remains=150)
     [entry] = _refunds(order)
     assert entry.amount == Decimal("0.13500")

@@ -1,0 +1,219 @@
+"""Drip-feed the panel runs itself, when the service's fulfiller cannot take runs/interval.
+
+The customer pays for `quantity x runs` up front, on the parent order. Every `interval`
+minutes the worker (holding the parent's lease) sends one run: a child order of `quantity`
+for the same link and service, fulfilled like any order — by its provider, or by hand.
+Children carry no charge of their own; the parent carries the money:
+
+- its `remains` is what its runs have not delivered, its `completed_runs` the runs finished;
+- a run that fails (ends Canceled: refused upstream, refunded by the operator, canceled)
+  stops the runs still to come;
+- a cancel request stops the runs still to come;
+- when no more runs will be sent and none is still running, the parent ends — Completed
+  when everything arrived, Canceled when nothing did, Partial otherwise — and its refund is
+  the undelivered part at the order's rate, through `order_transition`, exactly once.
+
+A child reaching a final status wakes its parent (`order_transition`), so the end is not
+left waiting for the next interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from smmpanel.core.errors import ConflictError, PanelError
+from smmpanel.core.money import ZERO
+from smmpanel.orders.models import ForwardState, Order, OrderEvent
+from smmpanel.orders.states import OrderStatus
+
+S = OrderStatus
+RUNNING = frozenset({S.PENDING, S.IN_PROGRESS, S.PROCESSING})
+#: While the last runs are out, look again at least this often (a child's end wakes the
+#: parent anyway; this only bounds how long a missed wake-up could last).
+WAITING_RECHECK = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Where a panel-run drip-feed stands, from its child orders."""
+
+    sent: int
+    running: int
+    finished: int  # Completed or Partial
+    failed: bool  # some run ended Canceled
+    delivered: int
+    last_sent_at: datetime | None
+
+
+def runs_of(parent: Order) -> Runs:
+    rows = list(
+        Order.objects.filter(parent_id=parent.pk)
+        .order_by("id")
+        .values_list("status", "charged_quantity", "remains", "created_at")
+    )
+    return Runs(
+        sent=len(rows),
+        running=sum(1 for status, *_ in rows if status in RUNNING),
+        finished=sum(1 for status, *_ in rows if status in (S.COMPLETED, S.PARTIAL)),
+        failed=any(status == S.CANCELED for status, *_ in rows),
+        delivered=sum(charged - remains for _, charged, remains, _ in rows),
+        last_sent_at=rows[-1][3] if rows else None,
+    )
+
+
+def dripfeed_advance(*, order_id: int, owner: str, now: datetime | None = None) -> Order:
+    """One step of a drip-feed whose lease `owner` holds: send the run that is due, or end
+    it, or note its progress; then set when to look again and give the lease back."""
+    # Local import: services imports this module's wake-up helper.
+    from smmpanel.orders.services import order_transition
+
+    now = now or timezone.now()
+    parent = Order.objects.get(pk=order_id)
+    if (
+        parent.forward_state != ForwardState.DRIPFEED
+        or parent.lease_owner != owner
+        or parent.status not in RUNNING
+    ):
+        return parent
+    runs_total = parent.runs or 0
+    interval = timedelta(minutes=parent.interval or 1)
+    state = runs_of(parent)
+    stopping = parent.cancel_requested_at is not None or state.failed
+    release = {"lease_until": None, "lease_owner": ""}
+
+    if stopping or state.sent >= runs_total:
+        if state.running:
+            recheck = now + min(interval, WAITING_RECHECK)
+            return _progress(parent, state, owner=owner, next_at=recheck)
+        remains = parent.charged_quantity - state.delivered
+        to = S.COMPLETED if remains == 0 else S.CANCELED if state.delivered == 0 else S.PARTIAL
+        reason = (
+            "all runs delivered"
+            if to == S.COMPLETED
+            else "canceled by request"
+            if parent.cancel_requested_at is not None
+            else f"a run failed after {state.finished} of {runs_total} runs"
+        )
+        return order_transition(
+            order_id=parent.pk,
+            to=to,
+            expected=OrderStatus(parent.status),
+            actor=f"worker:{owner}",
+            remains=remains if to == S.PARTIAL else None,
+            completed_runs=None if to == S.COMPLETED else state.finished,
+            guard=Q(lease_owner=owner, forward_state=ForwardState.DRIPFEED),
+            extra=release,
+            data={"reason": reason, "runs_sent": state.sent},
+            dripfeed_driver=True,
+        )
+
+    due = state.last_sent_at + interval if state.last_sent_at else parent.created_at
+    if now < due:
+        return _progress(parent, state, owner=owner, next_at=due)
+    if parent.status == S.PENDING:
+        parent = order_transition(
+            order_id=parent.pk,
+            to=S.IN_PROGRESS,
+            expected=S.PENDING,
+            actor=f"worker:{owner}",
+            guard=Q(lease_owner=owner, forward_state=ForwardState.DRIPFEED),
+            data={"reason": "first run sent"},
+            dripfeed_driver=True,
+        )
+    _send_run(parent, run=state.sent + 1, owner=owner, now=now)
+    return _progress(parent, runs_of(parent), owner=owner, next_at=now + interval)
+
+
+def _send_run(parent: Order, *, run: int, owner: str, now: datetime) -> Order:
+    """The child order of one run, created while the parent is locked and still ours with
+    exactly `run - 1` runs out, so a run can never be sent twice."""
+    from smmpanel.orders.services import fulfilment_of
+
+    with transaction.atomic(durable=True):
+        locked = Order.objects.select_for_update().select_related("service").get(pk=parent.pk)
+        if (
+            locked.lease_owner != owner
+            or locked.status not in RUNNING
+            or locked.cancel_requested_at is not None
+            or Order.objects.filter(parent_id=parent.pk).count() != run - 1
+        ):
+            raise ConflictError(f"Drip-feed #{parent.pk} changed while its run was being sent")
+        child = Order.objects.create(
+            customer_id=locked.customer_id,
+            service_id=locked.service_id,
+            type=locked.type,
+            parent_id=locked.pk,
+            link=locked.link,
+            quantity=locked.quantity,
+            rate=locked.rate,
+            charged_quantity=locked.quantity or 0,
+            charge=ZERO,  # paid for on the parent
+            remains=locked.quantity or 0,
+            **fulfilment_of(locked.service, now=now),
+        )
+        actor = f"worker:{owner}"
+        data = {"run": run, "of": locked.runs, "parent": locked.pk}
+        OrderEvent.objects.create(
+            order=child, kind="placed", to_status=child.status, actor=actor, data=data
+        )
+        OrderEvent.objects.create(
+            order_id=locked.pk, kind="run_sent", from_status=locked.status,
+            to_status=locked.status, actor=actor, data={"run": run, "child": child.pk},
+        )  # fmt: skip
+    return child
+
+
+def _progress(parent: Order, state: Runs, *, owner: str, next_at: datetime) -> Order:
+    """Record the runs' progress on the parent, set its next look and give the lease back.
+    A child that ended meanwhile has set next_check_at to wake us: that wins over `next_at`."""
+    progress = {
+        "remains": parent.charged_quantity - state.delivered,
+        "completed_runs": state.finished,
+    }
+    Order.objects.filter(pk=parent.pk, lease_owner=owner, status=parent.status).update(
+        next_check_at=Case(
+            When(next_check_at=parent.next_check_at, then=Value(next_at)),
+            default=F("next_check_at"),
+        ),
+        lease_until=None,
+        lease_owner="",
+        updated_at=timezone.now(),
+        **progress,
+    )
+    for name, value in progress.items():
+        setattr(parent, name, value)
+    return parent
+
+
+def dripfeed_wake(order: Order, now: datetime) -> None:
+    """A run ended: its parent decides at once whether to end too (called inside the
+    child's status transaction)."""
+    if order.parent_id is not None:
+        Order.objects.filter(pk=order.parent_id, forward_state=ForwardState.DRIPFEED).update(
+            next_check_at=now
+        )
+
+
+def dripfeed_stop(*, order_id: int, actor: str) -> Order:
+    """Stop a panel-run drip-feed: no more runs; the runs out finish, and the parent then
+    ends and refunds what was not delivered. The operator's stop; customers ask by `cancel`."""
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None or order.forward_state != ForwardState.DRIPFEED:
+        raise PanelError(f"Order #{order_id} is not a drip-feed the panel runs")
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        if not Order.objects.filter(
+            pk=order_id, status__in=RUNNING, cancel_requested_at__isnull=True
+        ).update(cancel_requested_at=now, next_check_at=now):
+            raise ConflictError(f"Order #{order_id} has ended or is already stopping")
+        OrderEvent.objects.create(
+            order_id=order_id, kind="cancel_requested", from_status=order.status,
+            to_status=order.status, actor=actor, data={"reason": "drip-feed stopped"},
+        )  # fmt: skip
+    order.refresh_from_db()
+    return order
