@@ -19,6 +19,8 @@ class ProgressActionForm(ActionForm):
     remains = forms.IntegerField(required=False, min_value=0)
     start_count = forms.IntegerField(required=False, min_value=0)
     provider_order_id = forms.IntegerField(required=False, min_value=1)
+    quantity = forms.IntegerField(required=False, min_value=1)
+    post_link = forms.CharField(required=False, max_length=2000)
 
 
 def action_value(request: HttpRequest, name: str) -> str:

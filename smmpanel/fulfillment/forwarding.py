@@ -28,4 +28,18 @@ def upstream_params(order: Order) -> dict[str, str]:
             params[name] = value.strftime("%d/%m/%Y")
         else:
             params[name] = str(value)
+    if order.is_subscription and order.posts_delivered:
+        params.update(_posts_still_to_come(order))
+    return params
+
+
+def _posts_still_to_come(order: Order) -> dict[str, str]:
+    """A subscription placed anew after a pause asks only for the posts it still lacks:
+    old posts are delivered first, so those count against `old_posts` before `posts`."""
+    old = order.sub_old_posts or 0
+    old_done = min(order.posts_delivered, old)
+    new_done = order.posts_delivered - old_done
+    params = {"old_posts": str(old - old_done)}
+    if order.sub_posts is not None:
+        params["posts"] = str(max(order.sub_posts - new_done, 1))
     return params

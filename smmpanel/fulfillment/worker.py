@@ -31,6 +31,7 @@ from django.db import connections, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.fulfillment.claims import claim
 from smmpanel.fulfillment.forwarding import upstream_params
@@ -43,6 +44,13 @@ from smmpanel.orders.states import (
     OrderStatus,
     RefillStatus,
     can_transition_refill,
+)
+from smmpanel.orders.subscriptions import (
+    chores_at,
+    is_expired,
+    subscription_chores,
+    subscription_post_seen,
+    upstream_post_quantity,
 )
 from smmpanel.providers.client import (
     ProviderAuthFailed,
@@ -59,6 +67,9 @@ log = logging.getLogger(__name__)
 S = OrderStatus
 F_ = ForwardState
 RUNNING = [S.PENDING, S.IN_PROGRESS, S.PROCESSING]
+#: What may be sent upstream: a new order, or a subscription that is not paused.
+SENDABLE = [S.PENDING, S.ACTIVE]
+SUBSCRIPTION = ServiceType.SUBSCRIPTIONS
 T = TypeVar("T")
 
 #: Provider refill statuses (lower-cased) -> ours.
@@ -184,6 +195,8 @@ class Worker:
             + self.dripfeed_pass()
             + self.cancel_pass()
             + self.poll_pass()
+            + self.subscription_poll_pass()
+            + self.subscription_chores_pass()
             + self.refill_forward_pass()
             + self.refill_poll_pass()
             + self.balance_pass()
@@ -231,7 +244,9 @@ class Worker:
 
     def forward_pass(self) -> int:
         ids = self._claim(
-            Order, Q(forward_state=F_.QUEUED, provider__enabled=True), self.config.forward_batch
+            Order,
+            Q(forward_state=F_.QUEUED, provider__enabled=True, status__in=SENDABLE),
+            self.config.forward_batch,
         )
         orders = self._mine(Order, ids)
         threads = min(self.config.send_concurrency, len(orders))
@@ -254,13 +269,13 @@ class Worker:
 
     def forward(self, order: Order) -> None:
         now = timezone.now()
-        if order.cancel_requested_at is not None:
+        if order.cancel_requested_at is not None and order.status in SENDABLE:
             # Asked to cancel while we held it, before it was sent: it never will be.
             with contextlib.suppress(PanelError):
                 order_transition(
                     order_id=order.pk,
                     to=S.CANCELED,
-                    expected=S.PENDING,
+                    expected=OrderStatus(order.status),
                     actor=f"worker:{self.name}",
                     data={"reason": "canceled by the customer before it was sent"},
                     guard=Q(forward_state=F_.QUEUED, lease_owner=self.name),
@@ -274,14 +289,20 @@ class Worker:
             return
         # From here until the answer is recorded, the order may exist upstream.
         marked = Order.objects.filter(
-            pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED, status=S.PENDING
+            pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED, status__in=SENDABLE
         ).update(
             forward_state=F_.SENDING,
             lease_until=now + self.config.lease,
             attempts=F("attempts") + 1,
         )
         if not marked:
-            return  # canceled meanwhile, or no longer ours
+            # Ended meanwhile (a subscription stopped, say): it will never be sent.
+            Order.objects.filter(
+                pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED
+            ).exclude(status__in=SENDABLE).update(
+                forward_state=F_.UNSENT, lease_until=None, lease_owner="", next_check_at=None
+            )
+            return
         assert order.provider is not None and order.provider_service_id is not None
         try:
             provider_order_id = self.client(order.provider).add(
@@ -335,7 +356,7 @@ class Worker:
             order_transition(
                 order_id=order.pk,
                 to=S.CANCELED,
-                expected=S.PENDING,
+                expected=OrderStatus(order.status),
                 actor=f"worker:{self.name}",
                 data={"reason": f"the provider refused the order: {exc.message}"},
                 guard=Q(forward_state=F_.SENDING, lease_owner=self.name),
@@ -438,14 +459,12 @@ class Worker:
             )
 
     def cancel_pass(self) -> int:
+        """Pass cancel requests on. A subscription's cancel (stopped or paused here) goes out
+        whatever its status here: the provider must stop creating orders for its posts."""
         ids = self._claim(
             Order,
-            Q(
-                forward_state=F_.SENT,
-                status__in=RUNNING,
-                cancel_requested_at__isnull=False,
-                cancel_sent_at__isnull=True,
-            ),
+            Q(forward_state=F_.SENT, cancel_requested_at__isnull=False, cancel_sent_at__isnull=True)
+            & (Q(status__in=RUNNING) | Q(type=SUBSCRIPTION)),
             self.config.poll_batch,
         )
         for chunk, replies in self._calls(
@@ -454,10 +473,15 @@ class Worker:
             for order in chunk:
                 reply = replies.get(order.provider_order_id)
                 refused = reply.message if isinstance(reply, RemoteError) else None
+                now = timezone.now()
                 with transaction.atomic():
                     Order.objects.filter(pk=order.pk, lease_owner=self.name).update(
-                        cancel_sent_at=timezone.now(),
-                        next_check_at=timezone.now(),
+                        cancel_sent_at=now,
+                        # An order: poll for its end. A subscription is not followed once
+                        # canceled there; a paused one waits for its chores (funds, expiry).
+                        next_check_at=chores_at(order, order.paused_for, now)
+                        if order.is_subscription
+                        else now,
                         lease_until=None,
                         lease_owner="",
                         last_error=f"cancel refused upstream: {refused}" if refused else "",
@@ -580,6 +604,131 @@ class Worker:
             **bookkeeping,
             **progress,
         )
+
+    # -- subscriptions ----------------------------------------------------------------------
+
+    def subscription_poll_pass(self) -> int:
+        """Follow subscriptions at their providers: charge each post's order as it appears,
+        and end them as the provider (or the expiry date) says."""
+        ids = self._claim(
+            Order,
+            Q(
+                type=SUBSCRIPTION,
+                forward_state=F_.SENT,
+                status=S.ACTIVE,
+                cancel_requested_at__isnull=True,
+            ),
+            self.config.poll_batch,
+        )
+        for chunk, replies in self._calls(
+            Order, ids, lambda client, rows: client.statuses([o.provider_order_id for o in rows])
+        ):
+            for sub in chunk:
+                self.follow_subscription(sub, replies.get(sub.provider_order_id))
+        return len(ids)
+
+    def follow_subscription(self, sub: Order, reply: RemoteStatus | RemoteError | None) -> None:
+        if not isinstance(reply, RemoteStatus):
+            why = reply.message if isinstance(reply, RemoteError) else "missing from the reply"
+            self._later(Order, [sub], RuntimeError(f"provider status: {why}"))
+            return
+        actor = f"worker:{self.name}"
+        assert sub.provider is not None
+        known = set(
+            Order.objects.filter(parent_id=sub.pk, provider_order_id__isnull=False).values_list(
+                "provider_order_id", flat=True
+            )
+        )
+        new = [n for n in reply.orders if n not in known]
+        if new:
+            try:
+                details = self.client(sub.provider).statuses(new)
+            except ProviderError as exc:
+                self._provider_failed(sub.provider, exc)
+                self._later(Order, [sub], exc)
+                return
+            for provider_order_id in new:
+                detail = details.get(provider_order_id)
+                quantity = upstream_post_quantity(
+                    sub,
+                    detail.charge if isinstance(detail, RemoteStatus) else None,
+                    detail.remains if isinstance(detail, RemoteStatus) else None,
+                )
+                try:
+                    subscription_post_seen(
+                        order_id=sub.pk,
+                        provider_order_id=provider_order_id,
+                        quantity=quantity,
+                        actor=actor,
+                    )
+                except ConflictError:
+                    break  # paused for funds, or stopped: no further post is charged
+        now = timezone.now()
+        bookkeeping: dict[str, Any] = {
+            "provider_status": reply.status[:40],
+            "lease_until": None,
+            "lease_owner": "",
+            "attempts": 0,
+            "last_error": "",
+        }
+        if reply.charge is not None:
+            bookkeeping["provider_charge"] = reply.charge
+        upstream = reply.status.strip().lower()
+        end = {
+            "completed": S.COMPLETED,
+            "expired": S.EXPIRED,
+            "canceled": S.CANCELED,
+            "cancelled": S.CANCELED,
+        }.get(upstream)
+        ending: dict[str, Any] = {"paused_for": ""}
+        if end is None and is_expired(sub, now):
+            # The provider has not ended it on its expiry date: we do, and cancel it there.
+            end = S.EXPIRED
+            ending.update(cancel_requested_at=now, next_check_at=now)
+        current = Order.objects.filter(pk=sub.pk).values_list("status", flat=True).first()
+        if end is not None and current in (S.ACTIVE, S.PAUSED):
+            with contextlib.suppress(PanelError):
+                order_transition(
+                    order_id=sub.pk,
+                    to=end,
+                    expected=OrderStatus(current),
+                    actor=actor,
+                    guard=Q(lease_owner=self.name),
+                    extra={**bookkeeping, **ending},
+                    data={"upstream": reply.status},
+                )
+                return
+        Order.objects.filter(pk=sub.pk, lease_owner=self.name).update(
+            next_check_at=Case(
+                When(status=S.ACTIVE, then=Value(now + self.config.poll_interval)),
+                # Paused for funds just now: its cancel at the provider is due.
+                When(status=S.PAUSED, then=Value(now)),
+                default=Value(None),
+            ),
+            **bookkeeping,
+        )
+
+    def subscription_chores_pass(self) -> int:
+        """Subscriptions nobody polls (by hand, or paused and canceled at their provider):
+        expire them after their expiry day, resume those paused for funds once paid for."""
+        ids = self._claim(
+            Order,
+            Q(type=SUBSCRIPTION, status__in=[S.ACTIVE, S.PAUSED])
+            & (
+                Q(forward_state=F_.MANUAL)
+                | Q(forward_state=F_.SENT, status=S.PAUSED, cancel_sent_at__isnull=False)
+            ),
+            self.config.poll_batch,
+        )
+        for order_id in ids:
+            try:
+                subscription_chores(order_id=order_id, owner=self.name)
+            except PanelError as exc:
+                log.info("subscription %s: %s", order_id, exc.message)
+                Order.objects.filter(pk=order_id, lease_owner=self.name).update(
+                    lease_until=None, lease_owner=""
+                )
+        return len(ids)
 
     # -- refills ----------------------------------------------------------------------------
 

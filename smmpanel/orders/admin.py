@@ -14,6 +14,12 @@ from smmpanel.orders.dripfeed import dripfeed_stop
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.services import order_progress, order_transition, refill_transition
 from smmpanel.orders.states import OrderStatus, RefillStatus
+from smmpanel.orders.subscriptions import (
+    subscription_deliver_post,
+    subscription_pause,
+    subscription_resume,
+    subscription_stop,
+)
 
 
 def _number(request: HttpRequest, name: str) -> int | None:
@@ -117,14 +123,59 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
         )}),
         ("Subscription", {"classes": ("collapse",), "fields": (
             "sub_min", "sub_max", "sub_posts", "sub_old_posts", "sub_delay", "sub_expiry",
-            "posts_delivered", "parent",
+            "posts_delivered", "paused_for", "parent",
         )}),
     )  # fmt: skip
     action_form = ProgressActionForm
     actions = (
         "start", "progress", "complete", "partial", "cancel",
         "held_resend", "held_attach", "held_refund",
+        "subscription_post", "subscription_pause", "subscription_resume", "subscription_stop",
     )  # fmt: skip
+
+    @admin.action(description="Subscription by hand: a new post (link and quantity given)")
+    def subscription_post(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = f"admin:{request.user}"
+
+        def post(order: Order) -> None:
+            quantity = _number(request, "quantity")
+            if quantity is None:
+                raise PanelError("Give the quantity delivered for the post")
+            subscription_deliver_post(
+                order_id=order.pk,
+                link=action_value(request, "post_link"),
+                quantity=quantity,
+                actor=actor,
+            )
+
+        run_each(request, self, queryset, post, "Post")
+
+    @admin.action(description="Subscription: pause (no post is charged until resumed)")
+    def subscription_pause(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = f"admin:{request.user}"
+        run_each(
+            request, self, queryset,
+            lambda o: subscription_pause(order_id=o.pk, actor=actor), "Pause",
+        )  # fmt: skip
+
+    @admin.action(description="Subscription: resume")
+    def subscription_resume(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = f"admin:{request.user}"
+        run_each(
+            request, self, queryset,
+            lambda o: subscription_resume(order_id=o.pk, actor=actor), "Resume",
+        )  # fmt: skip
+
+    @admin.action(description="Subscription: stop (Canceled; its posts' orders go on)")
+    def subscription_stop(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        actor = f"admin:{request.user}"
+        run_each(
+            request, self, queryset,
+            lambda o: subscription_stop(
+                order_id=o.pk, actor=actor, reason="stopped by the operator"
+            ),
+            "Stop",
+        )  # fmt: skip
 
     @admin.action(description="Held: the provider does not have it - send again")
     def held_resend(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

@@ -81,6 +81,9 @@ class Order(WorkerJob):
     sub_old_posts = models.PositiveIntegerField(null=True, blank=True)
     sub_delay = models.PositiveIntegerField(null=True, blank=True, help_text="Minutes.")
     sub_expiry = models.DateField(null=True, blank=True)
+    #: Why a subscription is Paused: "funds" (resumes by itself once the balance pays for a
+    #: post) or "operator".
+    paused_for = models.CharField(max_length=10, blank=True, editable=False)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )

@@ -7,7 +7,7 @@ reject a refill) is here too: until an order has a provider, these are its fulfi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,11 +18,11 @@ from django.utils import timezone
 from smmpanel.accounts.models import Customer
 from smmpanel.billing.models import EntryKind
 from smmpanel.billing.services import InsufficientFunds, customer_lock, ledger_post
-from smmpanel.catalog.models import PACKAGE_TYPES, Service, ServiceType
+from smmpanel.catalog.models import PACKAGE_TYPES, Service
 from smmpanel.catalog.selectors import effective_rate, service_for_customer
 from smmpanel.core import errors
 from smmpanel.core.errors import ConflictError, PanelError
-from smmpanel.core.money import ZERO, price, quantize
+from smmpanel.core.money import ZERO, price
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.fulfillment.claims import lease_free
 from smmpanel.orders.dripfeed import dripfeed_wake
@@ -38,6 +38,7 @@ from smmpanel.orders.states import (
     can_transition,
     can_transition_refill,
 )
+from smmpanel.orders.subscriptions import expiry_end_of, subscription_stop
 from smmpanel.orders.validation import ServiceTerms, order_spec
 
 S = OrderStatus
@@ -80,7 +81,11 @@ def order_place(
             charged_quantity=spec.charged_quantity,
             charge=spec.charge,
             remains=spec.charged_quantity,
-            **fulfilment_of(service, dripfeed=bool(spec.fields.get("runs"))),
+            **fulfilment_of(
+                service,
+                dripfeed=bool(spec.fields.get("runs")),
+                expiry=spec.fields.get("sub_expiry"),
+            ),
             **spec.fields,
         )
         if spec.charge > ZERO:
@@ -97,17 +102,21 @@ def order_place(
 
 
 def fulfilment_of(
-    service: Service, *, dripfeed: bool = False, now: datetime | None = None
+    service: Service,
+    *,
+    dripfeed: bool = False,
+    expiry: date | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """How a new order of `service` will be fulfilled: queued for its provider, or by hand.
-    A drip-feed the provider cannot take is run by the panel, run by run (dripfeed.py).
-    Subscriptions stay with the operator: their posts are charged one by one here."""
+    A drip-feed the provider cannot take is run by the panel, run by run (dripfeed.py); a
+    subscription by hand is looked at by the worker when its `expiry` day is over."""
     now = now or timezone.now()
-    upstream = service.provider_id is not None and service.type != ServiceType.SUBSCRIPTIONS
+    upstream = service.provider_id is not None
     if dripfeed and not (upstream and service.provider_dripfeed):
         return {"forward_state": ForwardState.DRIPFEED, "next_check_at": now}
     if not upstream:
-        return {"forward_state": ForwardState.MANUAL}
+        return {"forward_state": ForwardState.MANUAL, "next_check_at": expiry_end_of(expiry)}
     return {
         "provider_id": service.provider_id,
         "provider_service_id": service.provider_service_id,
@@ -323,6 +332,9 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
         raise PanelError(errors.CANCEL_UNAVAILABLE)
     if order.status not in ACTIVE_STATUSES:
         raise PanelError(errors.CANCEL_FINISHED)
+    if order.is_subscription:
+        # Stops at once: nothing of it is refundable, and no further post is charged.
+        return subscription_stop(order_id=order.pk, actor=actor, reason="canceled by the customer")
     if order.cancel_requested_at is not None:
         raise PanelError(errors.CANCEL_REQUESTED)
     # Not started anywhere yet (a panel-run drip-feed is Pending until its first run).
@@ -443,85 +455,3 @@ def refill_transition(*, refill_id: int, to: RefillStatus, actor: str) -> Refill
         )
     refill.status = to
     return refill
-
-
-def subscription_deliver_post(*, order_id: int, link: str, quantity: int, actor: str) -> Order:
-    """A new post of a watched account: a child order for it, charged now at the
-    subscription's rate. When the balance cannot pay, the subscription pauses."""
-    from smmpanel.orders.validation import clean_link
-
-    parent = Order.objects.filter(pk=order_id, type=ServiceType.SUBSCRIPTIONS).first()
-    if parent is None:
-        raise PanelError(errors.INCORRECT_ORDER)
-    if parent.status != S.ACTIVE:
-        raise ConflictError(f"Subscription #{order_id} is {parent.status}, not Active")
-    low, high = parent.sub_min or 0, parent.sub_max or 0
-    if not low <= quantity <= high:
-        raise PanelError(f"quantity must be between {low} and {high}")
-    post_link = clean_link(link)
-    if parent.sub_expiry is not None and timezone.now().date() > parent.sub_expiry:
-        order_transition(
-            order_id=order_id,
-            to=S.EXPIRED,
-            expected=S.ACTIVE,
-            actor=actor,
-            data={"reason": f"expired on {parent.sub_expiry:%d/%m/%Y}"},
-        )
-        raise ConflictError(f"Subscription #{order_id} expired on {parent.sub_expiry:%d/%m/%Y}")
-    charge = price(parent.rate, quantity)
-    with transaction.atomic(durable=True):
-        customer = customer_lock(parent.customer_id)
-        parent = Order.objects.select_for_update().get(pk=order_id)
-        if parent.status != S.ACTIVE:
-            raise ConflictError(f"Subscription #{order_id} is {parent.status}, not Active")
-        if customer.balance < charge:
-            Order.objects.filter(pk=order_id).update(status=S.PAUSED, updated_at=timezone.now())
-            OrderEvent.objects.create(
-                order_id=order_id,
-                kind="status",
-                from_status=S.ACTIVE,
-                to_status=S.PAUSED,
-                actor=actor,
-                data={"reason": "not enough funds for a post"},
-            )
-            parent.status = S.PAUSED
-            return parent
-        child = Order.objects.create(
-            customer_id=parent.customer_id,
-            service_id=parent.service_id,
-            type=ServiceType.DEFAULT,
-            parent=parent,
-            link=post_link,
-            quantity=quantity,
-            rate=parent.rate,
-            charged_quantity=quantity,
-            charge=charge,
-            remains=quantity,
-        )
-        if charge > ZERO:
-            ledger_post(
-                customer=customer,
-                kind=EntryKind.CHARGE,
-                amount=-charge,
-                order_id=child.pk,
-                memo=f"Order #{child.pk} (subscription #{parent.pk})",
-            )
-        delivered = parent.posts_delivered + 1
-        done = parent.sub_posts is not None and delivered >= parent.sub_posts
-        now = timezone.now()
-        Order.objects.filter(pk=parent.pk).update(
-            posts_delivered=delivered,
-            charge=quantize(parent.charge + charge),
-            updated_at=now,
-            **({"status": S.COMPLETED, "finished_at": now} if done else {}),
-        )
-        OrderEvent.objects.create(order=child, kind="placed", to_status=child.status, actor=actor)
-        OrderEvent.objects.create(
-            order_id=parent.pk,
-            kind="post",
-            from_status=S.ACTIVE,
-            to_status=S.COMPLETED if done else S.ACTIVE,
-            actor=actor,
-            data={"child": child.pk, "quantity": quantity},
-        )
-    return child

@@ -10,9 +10,9 @@ from smmpanel.orders.services import (
     order_cancel_request,
     order_progress,
     order_transition,
-    subscription_deliver_post,
 )
 from smmpanel.orders.states import OrderStatus
+from smmpanel.orders.subscriptions import subscription_deliver_post
 from smmpanel.providers.services import provider_create
 from tests.api_v2.conftest import LINK, err, next_order_id_will_be, sci
 from tests.factories import make_service

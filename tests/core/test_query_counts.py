@@ -16,9 +16,9 @@ from smmpanel.orders.models import Order
 from smmpanel.orders.services import (
     order_transition,
     refill_request,
-    subscription_deliver_post,
 )
 from smmpanel.orders.states import OrderStatus
+from smmpanel.orders.subscriptions import subscription_deliver_post
 from tests.factories import make_customer, make_service
 from tests.orders.helpers import params_for, place
 

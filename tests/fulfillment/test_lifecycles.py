@@ -151,3 +151,148 @@ def test_refill_statuses_are_polled_100_at_a_time(sim, provider, worker):
     # 120 refills go out in a few batched calls, not one call each, and so are followed.
     assert 2 <= requests["refill"] <= 3
     assert 2 <= requests["refill_status"] <= 12
+
+
+# -- subscriptions at a provider --------------------------------------------------------------
+
+
+def subscription_service(provider: Provider) -> Service:
+    return Service.objects.get(provider=provider, provider_service_id=16)
+
+
+def place_subscription(customer, service: Service, **params: str) -> Order:
+    return order_place(
+        customer=customer,
+        service_id=service.pk,
+        params={"username": f"acct{new_link()[-12:]}", "min": "100", "max": "300",
+                "delay": "0", **params},
+    )  # fmt: skip
+
+
+def posts(order: Order) -> list[Order]:
+    return list(Order.objects.filter(parent_id=order.pk).order_by("id"))
+
+
+def charges(order: Order) -> Decimal:
+    return sum(
+        (e.amount for e in LedgerEntry.objects.filter(order__parent=order, kind="charge")),
+        Decimal(0),
+    )
+
+
+def test_a_subscription_is_forwarded_and_each_post_charged_as_it_appears(sim, provider, worker):
+    sim.configure(post_interval=0.05)
+    customer, _ = make_customer("100")
+    service = subscription_service(provider)
+    sub = place_subscription(customer, service, posts="3", old_posts="1")
+    assert (sub.status, sub.forward_state, sub.charge) == ("Active", "queued", Decimal(0))
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).status == "Completed")
+    drive(worker, all_final(*posts(sub)))
+    sub.refresh_from_db()
+    upstream = sim.order(sub.provider_order_id)
+    assert upstream["params"]["posts"] == "3" and upstream["params"]["old_posts"] == "1"
+    assert sub.posts_delivered == 4 == len(posts(sub))
+    for child in posts(sub):
+        at_provider = sim.order(child.provider_order_id)
+        assert at_provider["parent"] == sub.provider_order_id
+        # What the provider delivers is what the customer pays for, at our rate.
+        assert child.charged_quantity == at_provider["quantity"]
+        assert child.charge == price(sub.rate, child.charged_quantity)
+        assert child.status == "Completed"
+    assert -charges(sub) == sub.charge == sum((c.charge for c in posts(sub)), Decimal(0))
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("100") - sub.charge
+
+
+def test_a_subscription_the_balance_cannot_pay_pauses_then_resumes_when_funded(
+    sim, provider, worker
+):
+    sim.configure(post_interval=0.5)  # slow enough that we see the unpaid post in time
+    service = subscription_service(provider)
+    # The largest post costs 0.648 here (300 at 2.16): this pays for at least one post,
+    # never for five.
+    customer, _ = make_customer("1.30")
+    sub = place_subscription(customer, service, posts="5")
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).status == "Paused")
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).cancel_sent_at is not None)
+    sub.refresh_from_db()
+    assert sub.paused_for == "funds"
+    first_upstream = sub.provider_order_id
+    assert sim.order(first_upstream)["status"] == "Canceled", "no more posts at our cost"
+    paid = len(posts(sub))
+    assert 1 <= paid < 5 and sub.posts_delivered == paid
+    customer.refresh_from_db()
+    assert customer.balance >= 0
+
+    from smmpanel.billing.services import customer_deposit
+
+    customer_deposit(customer_id=customer.pk, amount=Decimal("10"), memo="top-up")
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=6), tick=True):
+        drive(worker, lambda: Order.objects.get(pk=sub.pk).status == "Completed")
+    sub.refresh_from_db()
+    assert sub.provider_order_id != first_upstream, "placed anew at the provider"
+    again = sim.order(sub.provider_order_id)["params"]
+    assert again["posts"] == str(5 - paid)
+    assert sub.posts_delivered == 5 == len(posts(sub))
+
+
+def test_the_operator_pauses_resumes_and_stops_a_forwarded_subscription(sim, provider, worker):
+    from smmpanel.orders.subscriptions import (
+        subscription_pause,
+        subscription_resume,
+        subscription_stop,
+    )
+
+    sim.configure(post_interval=0.1)
+    customer, _ = make_customer("100")
+    sub = place_subscription(customer, subscription_service(provider))
+    drive(worker, lambda: len(posts(sub)) >= 1)
+    subscription_pause(order_id=sub.pk, actor="operator")
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).cancel_sent_at is not None)
+    sub.refresh_from_db()
+    assert (sub.status, sub.paused_for) == ("Paused", "operator")
+    assert sim.order(sub.provider_order_id)["status"] == "Canceled"
+    seen = len(posts(sub))
+    worker.run_once()
+    assert len(posts(sub)) == seen
+
+    subscription_resume(order_id=sub.pk, actor="operator")
+    drive(worker, lambda: len(posts(sub)) > seen)
+    sub.refresh_from_db()
+    assert sub.status == "Active" and sim.order(sub.provider_order_id)["status"] == "Active"
+
+    subscription_stop(order_id=sub.pk, actor="operator", reason="stopped by the operator")
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).cancel_sent_at is not None)
+    sub.refresh_from_db()
+    assert sub.status == "Canceled"
+    assert sim.order(sub.provider_order_id)["status"] == "Canceled"
+    assert not LedgerEntry.objects.filter(order=sub).exists(), "the subscription itself: no money"
+
+
+def test_a_customer_cancel_stops_a_forwarded_subscription_at_once(sim, provider, worker):
+    sim.configure(post_interval=0.1)
+    customer, _ = make_customer("100")
+    sub = place_subscription(customer, subscription_service(provider))
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).forward_state == "sent")
+    order_cancel_request(customer=customer, order_id=sub.pk)
+    assert Order.objects.get(pk=sub.pk).status == "Canceled"
+    charged = charges(sub)
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).cancel_sent_at is not None)
+    assert sim.order(Order.objects.get(pk=sub.pk).provider_order_id)["status"] == "Canceled"
+    worker.run_once()
+    assert charges(sub) == charged
+
+
+def test_a_forwarded_subscription_ends_on_its_expiry_day(sim, provider, worker):
+    sim.configure(post_interval=3600)  # no new post: only the date matters here
+    customer, _ = make_customer("100")
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).strftime("%d/%m/%Y")
+    sub = place_subscription(customer, subscription_service(provider), expiry=tomorrow)
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).forward_state == "sent")
+    assert sim.order(Order.objects.get(pk=sub.pk).provider_order_id)["params"]["expiry"] == (
+        tomorrow
+    )
+    with time_machine.travel(timezone.now() + dt.timedelta(days=2), tick=True):
+        drive(worker, lambda: Order.objects.get(pk=sub.pk).status == "Expired")
+        drive(worker, lambda: Order.objects.get(pk=sub.pk).cancel_sent_at is not None)
+    assert sim.order(Order.objects.get(pk=sub.pk).provider_order_id)["status"] == "Canceled"

@@ -105,3 +105,66 @@ def test_new_api_key_action_shows_the_key_once(operator):
     response = _act(operator, "accounts_customer", "new_api_key", [customer.pk])
     assert b"will not be shown again" in response.content
     assert customer.api_keys.count() == 2
+
+
+def _subscription(balance: str = "10"):
+    from smmpanel.catalog.models import ServiceType
+
+    customer, _ = make_customer(balance)
+    service = make_service(type=ServiceType.SUBSCRIPTIONS, rate="1.00", min=10, max=500)
+    order = order_place(
+        customer=customer,
+        service_id=service.pk,
+        params={"username": "star", "min": "100", "max": "200", "delay": "0"},
+    )
+    return customer, order
+
+
+def test_subscription_actions_post_pause_resume_stop(operator):
+    customer, sub = _subscription()
+    response = _act(
+        operator, "orders_order", "subscription_post", [sub.pk],
+        post_link="https://instagram.com/p/one", quantity="150",
+    )  # fmt: skip
+    assert b"Post: 1 done" in response.content
+    [child] = Order.objects.filter(parent=sub)
+    assert (child.charged_quantity, child.charge) == (150, Decimal("0.15000"))
+    _act(operator, "orders_order", "subscription_pause", [sub.pk])
+    assert Order.objects.get(pk=sub.pk).status == "Paused"
+    response = _act(
+        operator, "orders_order", "subscription_post", [sub.pk],
+        post_link="https://instagram.com/p/two", quantity="150",
+    )  # fmt: skip
+    assert b"refused" in response.content
+    _act(operator, "orders_order", "subscription_resume", [sub.pk])
+    assert Order.objects.get(pk=sub.pk).status == "Active"
+    _act(operator, "orders_order", "subscription_stop", [sub.pk])
+    assert Order.objects.get(pk=sub.pk).status == "Canceled"
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("9.85000")
+
+
+def test_cancel_action_on_a_drip_feed_stops_its_runs(operator):
+    from smmpanel.fulfillment.worker import Worker
+    from tests.fulfillment.conftest import fast_config
+
+    customer, _ = make_customer("10")
+    service = make_service(rate="1.00", min=10, max=5000, dripfeed=True)
+    order = order_place(
+        customer=customer,
+        service_id=service.pk,
+        params={"link": "https://e.x/drip", "quantity": "100", "runs": "3", "interval": "60"},
+    )
+    worker = Worker(name="admin-test", config=fast_config())
+    worker.dripfeed_pass()
+    [run] = Order.objects.filter(parent=order)
+    response = _act(operator, "orders_order", "cancel", [order.pk])
+    assert b"Cancel: 1 done" in response.content
+    order_transition(order_id=run.pk, to=OrderStatus.COMPLETED, actor="test")
+    worker.dripfeed_pass()
+    worker.close()
+    order.refresh_from_db()
+    assert (order.status, order.remains) == ("Partial", 200)
+    page = operator.get(reverse("admin:orders_order_change", args=[order.pk]))
+    assert page.status_code == 200
+    assert b"Runs and post orders" in page.content  # the runs, listed under their parent

@@ -11,12 +11,19 @@ import pytest
 import time_machine
 
 from smmpanel.billing.models import EntryKind, LedgerEntry
+from smmpanel.billing.services import customer_deposit
 from smmpanel.catalog.models import Service
 from smmpanel.core import errors
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.orders.models import Order, OrderEvent
-from smmpanel.orders.services import order_transition, subscription_deliver_post
+from smmpanel.orders.services import order_transition
 from smmpanel.orders.states import OrderStatus
+from smmpanel.orders.subscriptions import (
+    subscription_deliver_post,
+    subscription_pause,
+    subscription_resume,
+    subscription_stop,
+)
 from tests.factories import make_customer, make_service
 from tests.orders.helpers import T, balance_of, entries, params_for, place
 
@@ -149,3 +156,104 @@ def test_no_post_is_charged_after_the_expiry_date():
         _deliver(sub, 1, 100)
     assert balance_of(customer) == Decimal("10")
     assert not Order.objects.filter(parent_id=sub.pk).exists()
+
+
+# -- pause, resume, stop, expiry and funds, for a subscription fulfilled by hand ----------------
+
+
+@pytest.fixture
+def worker():
+    from smmpanel.fulfillment.worker import Worker
+    from tests.fulfillment.conftest import fast_config
+
+    w = Worker(name="subs-test", config=fast_config())
+    yield w
+    w.close()
+
+
+def _status(order: Order) -> str:
+    return Order.objects.get(pk=order.pk).status
+
+
+def test_old_posts_count_on_top_of_posts():
+    _, _, sub = _subscription(posts="2", old_posts="1")
+    for n in (1, 2):
+        _deliver(sub, n, 100)
+    assert _status(sub) == S.ACTIVE
+    _deliver(sub, 3, 100)
+    assert _status(sub) == S.COMPLETED
+
+
+def test_the_operator_pauses_and_resumes_no_post_is_charged_while_paused():
+    customer, _, sub = _subscription()
+    subscription_pause(order_id=sub.pk, actor="operator")
+    assert Order.objects.get(pk=sub.pk).paused_for == "operator"
+    with pytest.raises(ConflictError):
+        _deliver(sub, 1, 100)
+    assert balance_of(customer) == Decimal("10")
+    with pytest.raises(ConflictError):
+        subscription_pause(order_id=sub.pk, actor="operator")
+    subscription_resume(order_id=sub.pk, actor="operator")
+    _deliver(sub, 1, 100)
+    assert Order.objects.get(pk=sub.pk).posts_delivered == 1
+
+
+def test_stop_ends_it_at_once_and_refunds_nothing():
+    customer, _, sub = _subscription()
+    child = _deliver(sub, 1, 100)
+    subscription_stop(order_id=sub.pk, actor="operator", reason="stopped")
+    assert _status(sub) == S.CANCELED
+    assert balance_of(customer) == Decimal("10") - child.charge
+    with pytest.raises(PanelError, match="already finished"):
+        subscription_stop(order_id=sub.pk, actor="operator", reason="again")
+    with pytest.raises(ConflictError):
+        subscription_resume(order_id=sub.pk, actor="operator")
+
+
+def test_paused_for_funds_resumes_by_itself_once_the_balance_pays_a_post(worker):
+    customer, _, sub = _subscription(balance="0.02469")  # one post of 200 at 0.12345
+    _deliver(sub, 1, 200)
+    assert _deliver(sub, 2, 100).status == S.PAUSED
+    assert Order.objects.get(pk=sub.pk).paused_for == "funds"
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6), tick=False):
+        worker.subscription_chores_pass()
+        assert _status(sub) == S.PAUSED, "still no funds"
+    customer_deposit(customer_id=customer.pk, amount=Decimal("0.03"))
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=12), tick=False):
+        worker.subscription_chores_pass()
+    sub.refresh_from_db()
+    assert (sub.status, sub.paused_for) == (S.ACTIVE, "")
+    _deliver(sub, 2, 100)
+
+
+def test_an_operator_pause_is_not_lifted_by_funds(worker):
+    _customer, _, sub = _subscription(balance="50")
+    subscription_pause(order_id=sub.pk, actor="operator")
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=3), tick=False):
+        worker.subscription_chores_pass()
+    assert _status(sub) == S.PAUSED
+
+
+def test_the_worker_expires_a_subscription_after_its_expiry_day(worker):
+    today = dt.datetime.now(dt.UTC).date()
+    expiry = today + dt.timedelta(days=1)
+    _customer, _, sub = _subscription(expiry=expiry.strftime("%d/%m/%Y"))
+    last_moment = dt.datetime.combine(expiry, dt.time(23, 59), tzinfo=dt.UTC)
+    with time_machine.travel(last_moment, tick=False):
+        worker.subscription_chores_pass()
+        assert _status(sub) == S.ACTIVE
+        _deliver(sub, 1, 100)  # the expiry day itself still counts
+    with time_machine.travel(last_moment + dt.timedelta(minutes=2), tick=False):
+        worker.subscription_chores_pass()
+    assert _status(sub) == S.EXPIRED
+    with pytest.raises(ConflictError):
+        _deliver(sub, 2, 100)
+
+
+def test_a_paused_subscription_expires_too(worker):
+    expiry = dt.datetime.now(dt.UTC).date()
+    _customer, _, sub = _subscription(expiry=expiry.strftime("%d/%m/%Y"))
+    subscription_pause(order_id=sub.pk, actor="operator")
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=1), tick=False):
+        worker.subscription_chores_pass()
+    assert _status(sub) == S.EXPIRED

@@ -1,0 +1,342 @@
+"""Subscriptions: a watched account whose posts each get an order, paid for post by post.
+
+A subscription is fulfilled by hand (the operator reports each post with
+`subscription_deliver_post`) or by a provider's Subscriptions service (the worker forwards
+it, and every order the provider creates for a post is recorded with `subscription_post_seen`).
+Either way each post is a child order charged at the subscription's rate when it is seen;
+the subscription itself is never charged nor refunded, and its children refund themselves.
+
+Statuses: Active, Paused, Completed (all posts done), Expired (past `expiry`), Canceled.
+
+- A post the balance cannot pay is refused and pauses the subscription (`paused_for`
+  "funds"); the worker resumes it by itself once the balance pays for its largest post.
+- The operator pauses, resumes and stops one; a customer stops one with `cancel`.
+- Paused and stopped take effect at once here. A provider has no "pause", so its
+  subscription is canceled there, and a resume places a new one for the posts still to
+  come; posts it creates meanwhile are not charged to the customer.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from smmpanel.billing.models import EntryKind
+from smmpanel.billing.services import customer_lock, ledger_post
+from smmpanel.catalog.models import ServiceType
+from smmpanel.core import errors
+from smmpanel.core.errors import ConflictError, PanelError
+from smmpanel.core.money import ZERO, price, quantize
+from smmpanel.fulfillment.claims import lease_free
+from smmpanel.orders.models import ForwardState, Order, OrderEvent
+from smmpanel.orders.states import OrderStatus
+
+S = OrderStatus
+F_ = ForwardState
+LIVE = (S.ACTIVE, S.PAUSED)
+#: How often a subscription paused for funds looks at the balance again.
+FUNDS_RECHECK = timedelta(minutes=5)
+
+PAUSED_FOR_FUNDS = "funds"
+PAUSED_BY_OPERATOR = "operator"
+
+
+def _subscription(order_id: int) -> Order:
+    order = Order.objects.filter(pk=order_id, type=ServiceType.SUBSCRIPTIONS).first()
+    if order is None:
+        raise PanelError(errors.INCORRECT_ORDER)
+    return order
+
+
+def expiry_end(order: Order) -> datetime | None:
+    """When the subscription's last day (`expiry`, UTC) is over."""
+    return expiry_end_of(order.sub_expiry)
+
+
+def expiry_end_of(expiry: date | None) -> datetime | None:
+    if expiry is None:
+        return None
+    return datetime.combine(expiry + timedelta(days=1), time(), tzinfo=UTC)
+
+
+def is_expired(order: Order, now: datetime) -> bool:
+    end = expiry_end(order)
+    return end is not None and now >= end
+
+
+def posts_total(order: Order) -> int | None:
+    """Posts that end the subscription: `posts` new ones and `old_posts` existing ones."""
+    if order.sub_posts is None:
+        return None
+    return order.sub_posts + (order.sub_old_posts or 0)
+
+
+def _event(order_id: int, kind: str, frm: str, to: str, actor: str, **data: Any) -> None:
+    OrderEvent.objects.create(
+        order_id=order_id, kind=kind, from_status=frm, to_status=to, actor=actor, data=data
+    )
+
+
+# -- posts ----------------------------------------------------------------------------------
+
+
+def _charge_post(
+    parent_id: int, quantity: int, child: dict[str, Any], actor: str, *, upstream: int | None
+) -> Order | None:
+    """One post: a child order charged at the subscription's rate, under the customer's and
+    the subscription's locks. None, with the subscription paused for funds, when the
+    balance cannot pay; None when the post (by its provider id) was already recorded."""
+    parent = Order.objects.get(pk=parent_id)
+    charge = price(parent.rate, quantity)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        customer = customer_lock(parent.customer_id)
+        parent = Order.objects.select_for_update().get(pk=parent_id)
+        if parent.status != S.ACTIVE:
+            raise ConflictError(f"Subscription #{parent_id} is {parent.status}, not Active")
+        if (
+            upstream is not None
+            and Order.objects.filter(parent_id=parent_id, provider_order_id=upstream).exists()
+        ):
+            return None
+        if customer.balance < charge:
+            why = f"not enough funds for a post ({charge})"
+            _pause(parent, PAUSED_FOR_FUNDS, actor, now, why=why)
+            if upstream is not None:
+                _event(parent_id, "post_refused", S.PAUSED, S.PAUSED, actor,
+                       provider_order=upstream, quantity=quantity)  # fmt: skip
+            return None
+        order = Order.objects.create(
+            customer_id=parent.customer_id,
+            service_id=parent.service_id,
+            type=ServiceType.DEFAULT,
+            parent=parent,
+            quantity=quantity,
+            rate=parent.rate,
+            charged_quantity=quantity,
+            charge=charge,
+            remains=quantity,
+            **child,
+        )
+        if charge > ZERO:
+            ledger_post(
+                customer=customer,
+                kind=EntryKind.CHARGE,
+                amount=-charge,
+                order_id=order.pk,
+                memo=f"Order #{order.pk} (subscription #{parent.pk})",
+            )
+        delivered = parent.posts_delivered + 1
+        total = posts_total(parent)
+        done = total is not None and delivered >= total
+        Order.objects.filter(pk=parent.pk).update(
+            posts_delivered=delivered,
+            charge=quantize(parent.charge + charge),
+            updated_at=now,
+            **({"status": S.COMPLETED, "finished_at": now, "next_check_at": None} if done else {}),
+        )
+        OrderEvent.objects.create(order=order, kind="placed", to_status=order.status, actor=actor)
+        _event(parent.pk, "post", S.ACTIVE, S.COMPLETED if done else S.ACTIVE, actor,
+               child=order.pk, quantity=quantity)  # fmt: skip
+    return order
+
+
+def subscription_deliver_post(*, order_id: int, link: str, quantity: int, actor: str) -> Order:
+    """A new post of a subscription fulfilled by hand: a child order for it, charged now.
+    When the balance cannot pay, the subscription pauses (and that is what is returned)."""
+    from smmpanel.orders.validation import clean_link
+
+    parent = _subscription(order_id)
+    if parent.status != S.ACTIVE:
+        raise ConflictError(f"Subscription #{order_id} is {parent.status}, not Active")
+    low, high = parent.sub_min or 0, parent.sub_max or 0
+    if not low <= quantity <= high:
+        raise PanelError(f"quantity must be between {low} and {high}")
+    post_link = clean_link(link)
+    if is_expired(parent, timezone.now()):
+        subscription_expire(order_id=order_id, actor=actor)
+        raise ConflictError(f"Subscription #{order_id} expired on {parent.sub_expiry:%d/%m/%Y}")
+    child = _charge_post(parent.pk, quantity, {"link": post_link}, actor, upstream=None)
+    if child is None:
+        return Order.objects.get(pk=order_id)
+    return child
+
+
+def upstream_post_quantity(order: Order, provider_charge: Any, remains: int | None) -> int:
+    """How many units the provider's order for a post is for. API v2 does not say; its
+    charge at the provider's rate does. Without a usable charge, what still remains of a
+    post not yet started; failing that the least the subscription asked for. Always within
+    the subscription's min..max, which is what the customer agreed to pay for."""
+    low, high = order.sub_min or 0, order.sub_max or 0
+    rate = order.service.provider_rate
+    quantity: int | None = None
+    if provider_charge is not None and rate:
+        quantity = int((provider_charge * 1000 / rate).to_integral_value())
+    elif remains:
+        quantity = remains
+    return max(low, min(high, quantity if quantity is not None else low))
+
+
+def subscription_post_seen(
+    *, order_id: int, provider_order_id: int, quantity: int, actor: str
+) -> Order | None:
+    """The provider created an order for a post: record it as a child order, charged now, and
+    followed at the provider like any forwarded order. Seeing it twice records it once."""
+    parent = _subscription(order_id)
+    child = {
+        "link": parent.link,
+        "provider_id": parent.provider_id,
+        "provider_service_id": parent.provider_service_id,
+        "provider_order_id": provider_order_id,
+        "forward_state": F_.SENT,
+        "next_check_at": timezone.now(),
+    }
+    return _charge_post(parent.pk, quantity, child, actor, upstream=provider_order_id)
+
+
+# -- pause, resume, stop, expire ------------------------------------------------------------
+
+
+def _pause(parent: Order, reason: str, actor: str, now: datetime, *, why: str) -> None:
+    """Pause inside the caller's transaction, the subscription row locked."""
+    upstream = parent.forward_state == F_.SENT and parent.cancel_sent_at is None
+    Order.objects.filter(pk=parent.pk, status=S.ACTIVE).update(
+        status=S.PAUSED,
+        paused_for=reason,
+        updated_at=now,
+        # A provider's subscription is canceled there (no pause in API v2), at once.
+        cancel_requested_at=now if upstream else parent.cancel_requested_at,
+        next_check_at=now if upstream else chores_at(parent, reason, now),
+    )
+    _event(parent.pk, "status", S.ACTIVE, S.PAUSED, actor, reason=why)
+
+
+def chores_at(order: Order, paused_for: str, now: datetime) -> datetime | None:
+    """When the worker should next look at a subscription it does not poll: for the funds
+    of one paused for funds, and for the end of its expiry day."""
+    times = [t for t in (expiry_end(order),) if t is not None]
+    if paused_for == PAUSED_FOR_FUNDS:
+        times.append(now + FUNDS_RECHECK)
+    return min(times) if times else None
+
+
+def subscription_pause(*, order_id: int, actor: str) -> Order:
+    """The operator pauses a subscription: no post is charged until it resumes."""
+    _subscription(order_id)
+    with transaction.atomic(durable=True):
+        parent = Order.objects.select_for_update().get(pk=order_id)
+        if parent.status != S.ACTIVE:
+            raise ConflictError(f"Subscription #{order_id} is {parent.status}, not Active")
+        _pause(parent, PAUSED_BY_OPERATOR, actor, timezone.now(), why="paused by the operator")
+    return Order.objects.get(pk=order_id)
+
+
+def subscription_resume(*, order_id: int, actor: str) -> Order:
+    """Resume a paused subscription. One whose provider's subscription was canceled by the
+    pause is placed there again, for the posts still to come."""
+    _subscription(order_id)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        parent = Order.objects.select_for_update().get(pk=order_id)
+        if parent.status != S.PAUSED:
+            raise ConflictError(f"Subscription #{order_id} is {parent.status}, not Paused")
+        if is_expired(parent, now):
+            raise ConflictError(f"Subscription #{order_id} expired on {parent.sub_expiry:%d/%m/%Y}")
+        if parent.lease_until is not None and parent.lease_until >= now:
+            raise ConflictError(f"Subscription #{order_id} is being worked on; try again shortly")
+        changes: dict[str, Any] = {"status": S.ACTIVE, "paused_for": "", "updated_at": now}
+        if parent.forward_state == F_.SENT and parent.cancel_sent_at is not None:
+            # Canceled at the provider by the pause: place it there anew.
+            changes.update(
+                forward_state=F_.QUEUED, provider_order_id=None, cancel_requested_at=None,
+                cancel_sent_at=None, provider_status="", next_check_at=now, attempts=0,
+            )  # fmt: skip
+        elif parent.forward_state == F_.SENT:
+            # The provider's cancel had not gone out yet: keep following the same one.
+            changes.update(cancel_requested_at=None, next_check_at=now)
+        elif parent.forward_state == F_.QUEUED:
+            changes["next_check_at"] = now  # paused before it was ever sent: send it now
+        else:
+            changes["next_check_at"] = chores_at(parent, "", now)
+        Order.objects.filter(pk=order_id, status=S.PAUSED).update(**changes)
+        _event(order_id, "status", S.PAUSED, S.ACTIVE, actor,
+               reason="resumed", previous_provider_order=parent.provider_order_id)  # fmt: skip
+    return Order.objects.get(pk=order_id)
+
+
+def subscription_stop(*, order_id: int, actor: str, reason: str) -> Order:
+    """Stop a subscription at once: Canceled, nothing refunded (its posts' orders go on and
+    refund themselves). A provider's subscription is canceled there by the worker."""
+    from smmpanel.orders.services import order_transition
+
+    order = _subscription(order_id)
+    if order.status not in LIVE:
+        raise PanelError(errors.CANCEL_FINISHED)
+    now = timezone.now()
+    extra: dict[str, Any] = {"paused_for": "", "cancel_requested_at": now}
+    guard = Q(forward_state=order.forward_state)
+    if order.forward_state == F_.QUEUED:
+        # Not sent yet: it never will be, unless a worker is sending it right now; then
+        # the sent one gets its cancel as soon as it is recorded (worker._sent).
+        guard &= lease_free(now)
+        extra["forward_state"] = F_.UNSENT
+    elif order.forward_state == F_.SENT and order.cancel_sent_at is None:
+        extra["next_check_at"] = now  # the worker sends the provider's cancel
+    try:
+        return order_transition(
+            order_id=order_id, to=S.CANCELED, expected=S(order.status), actor=actor,
+            data={"reason": reason}, guard=guard, extra=extra,
+        )  # fmt: skip
+    except ConflictError:
+        order.refresh_from_db()
+        if order.status not in LIVE:
+            raise PanelError(errors.CANCEL_FINISHED) from None
+        # Changed meanwhile (a worker took it up): stop it as it stands now.
+        return order_transition(
+            order_id=order_id, to=S.CANCELED, expected=S(order.status), actor=actor,
+            data={"reason": reason}, extra={"paused_for": "", "cancel_requested_at": now,
+                                            "next_check_at": now},
+        )  # fmt: skip
+
+
+def subscription_expire(*, order_id: int, actor: str) -> Order:
+    order = _subscription(order_id)
+    from smmpanel.orders.services import order_transition
+
+    return order_transition(
+        order_id=order_id,
+        to=S.EXPIRED,
+        expected=S(order.status),
+        actor=actor,
+        data={"reason": f"expired on {order.sub_expiry:%d/%m/%Y}" if order.sub_expiry else ""},
+        extra={"paused_for": ""},
+    )
+
+
+def subscription_chores(*, order_id: int, owner: str) -> None:
+    """The worker's look at a subscription it does not poll: end it past its expiry day;
+    resume it once the balance pays for its largest post; set when to look again."""
+    from smmpanel.accounts.models import Customer
+
+    order = Order.objects.get(pk=order_id)
+    now = timezone.now()
+    actor = f"worker:{owner}"
+    if order.status not in LIVE or order.lease_owner != owner:
+        return
+    if is_expired(order, now):
+        subscription_expire(order_id=order_id, actor=actor)
+        return
+    release = {"lease_until": None, "lease_owner": ""}
+    if order.status == S.PAUSED and order.paused_for == PAUSED_FOR_FUNDS:
+        balance = Customer.objects.values_list("balance", flat=True).get(pk=order.customer_id)
+        if balance >= price(order.rate, order.sub_max or 0):
+            Order.objects.filter(pk=order_id, lease_owner=owner).update(**release)
+            subscription_resume(order_id=order_id, actor=actor)
+            return
+    Order.objects.filter(pk=order_id, lease_owner=owner).update(
+        next_check_at=chores_at(order, order.paused_for, now), **release
+    )
