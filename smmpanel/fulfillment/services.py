@@ -26,8 +26,11 @@ def held_resend(*, order_id: int, actor: str) -> Order:
     """The operator checked the provider: it does not have the order. Send it again."""
     order = _held(order_id)
     with transaction.atomic():
+        # Pending, or a subscription (Active from the start) that has not been paused.
         if not Order.objects.filter(
-            pk=order_id, forward_state=ForwardState.HELD, status=OrderStatus.PENDING
+            pk=order_id,
+            forward_state=ForwardState.HELD,
+            status__in=[OrderStatus.PENDING, OrderStatus.ACTIVE],
         ).update(forward_state=ForwardState.QUEUED, next_check_at=timezone.now(), last_error=""):
             raise ConflictError(f"Order #{order_id} changed meanwhile")
         OrderEvent.objects.create(
