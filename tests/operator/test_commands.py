@@ -112,7 +112,12 @@ def test_demo_seed_covers_every_type_and_is_idempotent(settings, tmp_path):
     assert provider.api_url == "http://127.0.0.1:9123/api/v2"
     assert provider.api_key() == "sim-key"
     linked = Service.objects.filter(provider=provider)
-    assert linked.exists() and not linked.filter(type=ServiceType.SUBSCRIPTIONS).exists()
+    assert linked.filter(type=ServiceType.SUBSCRIPTIONS).exists()  # bought from the provider
+    by_hand = Service.objects.filter(type=ServiceType.SUBSCRIPTIONS, provider=None)
+    assert by_hand.exists()  # and one the operator fulfils
+    # Drip-feed on every Default service; the provider's own only where it takes it.
+    views = linked.get(provider_service_id=3)
+    assert views.dripfeed and not views.provider_dripfeed
     assert all(s.rate > s.provider_rate for s in linked)  # sold at a markup
     demo = customer_by_api_key(key)
     assert demo is not None and demo.balance == Decimal("100.00000")

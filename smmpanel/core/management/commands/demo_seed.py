@@ -30,7 +30,7 @@ from smmpanel.providers.services import marked_up, provider_create
 T = ServiceType
 #: The demo buys from the simulator (`smmpanel simulator`) at this markup.
 DEMO_MARKUP = ("percent", Decimal(25))
-#: Subscriptions are charged post by post here, so the demo keeps one by hand.
+#: Beside the provider's subscriptions, one fulfilled by hand, to show the operator's side.
 MANUAL_SUBSCRIPTION = ("Instagram Auto Likes (by hand)", "0.35", 50, 5000)
 
 
@@ -69,7 +69,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _catalog(self, simulator_port: int) -> None:
-        """The simulator's catalog at a 25% markup, bought from it; one subscription by hand."""
+        """The simulator's catalog at a 25% markup, bought from it; a subscription by hand."""
         url = f"http://127.0.0.1:{simulator_port}/api/v2"
         provider = Provider.objects.filter(name="Simulator").first()
         if provider is None:
@@ -77,7 +77,7 @@ class Command(BaseCommand):
         elif provider.api_url != url:
             Provider.objects.filter(pk=provider.pk).update(api_url=url)
         for position, item in enumerate(DEFAULT_SERVICES):
-            if not item.enabled or item.type == T.SUBSCRIPTIONS:
+            if not item.enabled:
                 continue
             category, _ = Category.objects.get_or_create(
                 name=item.category, defaults={"position": position}
@@ -88,9 +88,12 @@ class Command(BaseCommand):
                 defaults=dict(
                     name=item.name, category=category, type=item.type,
                     rate=marked_up(Decimal(item.rate), *DEMO_MARKUP), min=item.min, max=item.max,
-                    refill=item.refill, cancel=item.cancel, dripfeed=item.dripfeed,
-                    provider_rate=Decimal(item.rate), markup_kind=DEMO_MARKUP[0],
-                    markup_value=DEMO_MARKUP[1], position=position,
+                    refill=item.refill, cancel=item.cancel,
+                    # Every Default service takes drip-feed: where the provider's does not,
+                    # the panel sends the runs itself.
+                    dripfeed=item.dripfeed or item.type == T.DEFAULT,
+                    provider_dripfeed=item.dripfeed, provider_rate=Decimal(item.rate),
+                    markup_kind=DEMO_MARKUP[0], markup_value=DEMO_MARKUP[1], position=position,
                     description=f"Bought from the demo provider (its service {item.service}).",
                 ),
             )  # fmt: skip
