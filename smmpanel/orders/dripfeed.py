@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
@@ -48,21 +49,24 @@ class Runs:
     failed: bool  # some run ended Canceled
     delivered: int
     last_sent_at: datetime | None
+    #: The first run's count before delivery: the drip-feed's own start count.
+    start_count: int | None
 
 
 def runs_of(parent: Order) -> Runs:
     rows = list(
         Order.objects.filter(parent_id=parent.pk)
         .order_by("id")
-        .values_list("status", "charged_quantity", "remains", "created_at")
+        .values_list("status", "charged_quantity", "remains", "created_at", "start_count")
     )
     return Runs(
         sent=len(rows),
         running=sum(1 for status, *_ in rows if status in RUNNING),
         finished=sum(1 for status, *_ in rows if status in (S.COMPLETED, S.PARTIAL)),
         failed=any(status == S.CANCELED for status, *_ in rows),
-        delivered=sum(charged - remains for _, charged, remains, _ in rows),
+        delivered=sum(charged - remains for _, charged, remains, *_ in rows),
         last_sent_at=rows[-1][3] if rows else None,
+        start_count=rows[0][4] if rows else None,
     )
 
 
@@ -106,6 +110,7 @@ def dripfeed_advance(*, order_id: int, owner: str, now: datetime | None = None) 
             actor=f"worker:{owner}",
             remains=remains if to == S.PARTIAL else None,
             completed_runs=None if to == S.COMPLETED else state.finished,
+            start_count=state.start_count,
             guard=Q(lease_owner=owner, forward_state=ForwardState.DRIPFEED),
             extra=release,
             data={"reason": reason, "runs_sent": state.sent},
@@ -171,10 +176,12 @@ def _send_run(parent: Order, *, run: int, owner: str, now: datetime) -> Order:
 def _progress(parent: Order, state: Runs, *, owner: str, next_at: datetime) -> Order:
     """Record the runs' progress on the parent, set its next look and give the lease back.
     A child that ended meanwhile has set next_check_at to wake us: that wins over `next_at`."""
-    progress = {
+    progress: dict[str, Any] = {
         "remains": parent.charged_quantity - state.delivered,
         "completed_runs": state.finished,
     }
+    if state.start_count is not None:
+        progress["start_count"] = state.start_count
     Order.objects.filter(pk=parent.pk, lease_owner=owner, status=parent.status).update(
         next_check_at=Case(
             When(next_check_at=parent.next_check_at, then=Value(next_at)),

@@ -142,7 +142,7 @@ def test_status_shows_runs_done_and_what_remains(clock, worker, api):
     status = api(key, "status", order=str(order.pk))
     assert status == {
         "charge": "0.36000",
-        "start_count": "0",
+        "start_count": "50",  # the first run's
         "status": "In progress",
         "remains": "300",
         "currency": "USD",
