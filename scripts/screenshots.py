@@ -184,6 +184,10 @@ def place_orders(url: str, key: str, sim: Sim) -> dict[str, int]:
     add("Default (to cancel)", big, link=link(20), quantity=min(int(big["max"]), 20_000))
     drip = next(s for s in services if s["type"] == "Default" and s["dripfeed"])
     add("Default (drip-feed)", drip, link=link(21), quantity=100, runs=3, interval=1)
+    # YouTube Views: its provider takes no drip-feed, so the panel sends the runs itself.
+    views = next(s for s in services if s["name"] == "YouTube Views")
+    add("Drip-feed run by the panel", views, link="https://youtube.com/watch?v=demo",
+        quantity=1000, runs=4, interval=1)  # fmt: skip
     # Everything so far must be upstream before the faults start, or it would be held too.
     sim.wait_adds(len(placed))
 
@@ -221,7 +225,47 @@ def fit_table(page: Page, viewport: dict[str, int]) -> None:
     page.evaluate("() => window.scrollTo(0, 0)")
 
 
-def shoot(base: str, password: str, featured: int) -> None:
+def shoot_section(
+    page: Page, url: str, first: str, last_inline: str, path: Path, *, only: str = ""
+) -> None:
+    """One order's page, from the fieldset titled `first` (the first one when empty) down to
+    the end of the inline table titled `last_inline`, in a window just tall enough. With
+    `only`, the other titled sections are hidden and that one is unfolded."""
+    page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
+    page.goto(url)
+    if only:
+        page.evaluate(
+            """(only) => {
+                for (const h of document.querySelectorAll("fieldset h2")) {
+                    const set = h.closest("fieldset");
+                    if (set.closest(".inline-group")) continue;  // the tables stay
+                    if (h.textContent.trim() !== only) set.style.display = "none";
+                    else set.querySelector("details")?.setAttribute("open", "");
+                }
+            }""",
+            only,
+        )
+    top, bottom = page.evaluate(
+        """([first, last]) => {
+            // No title: the page's first fieldset (the order itself).
+            const start = first
+                ? [...document.querySelectorAll("fieldset h2")]
+                    .find((h) => h.textContent.trim() === first).closest("fieldset")
+                : document.querySelector("fieldset");
+            const end = [...document.querySelectorAll(".inline-group")]
+                .find((g) => g.querySelector("h2").textContent.trim().startsWith(last));
+            return [start.getBoundingClientRect().top + window.scrollY,
+                    end.getBoundingClientRect().bottom + window.scrollY];
+        }""",
+        [first, last_inline],
+    )
+    height = min(int(bottom - top) + 2 * MARGIN, 1600)
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+    page.evaluate(f"() => window.scrollTo(0, {int(top) - MARGIN})")
+    page.screenshot(path=path, full_page=False)
+
+
+def shoot(base: str, password: str, featured: int, drip: int) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -259,22 +303,13 @@ def shoot(base: str, password: str, featured: int) -> None:
         page.screenshot(path=OUT / "admin-providers.png", full_page=False)
 
         # One order: from its Provider section down to the end of its event history.
-        page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
-        page.goto(f"{base}/admin/orders/order/{featured}/change/")
-        # A window just tall enough for both, scrolled to the Provider section.
-        top, bottom = page.evaluate(
-            """() => {
-                const provider = [...document.querySelectorAll("fieldset h2")]
-                    .find((h) => h.textContent.trim() === "Provider").closest("fieldset");
-                const events = document.querySelector(".inline-group");
-                return [provider.getBoundingClientRect().top + window.scrollY,
-                        events.getBoundingClientRect().bottom + window.scrollY];
-            }"""
+        order_url = f"{base}/admin/orders/order/{featured}/change/"
+        shoot_section(page, order_url, "Provider", "Order events", OUT / "admin-order.png")
+        # A drip-feed the panel runs: the parent and the child order of each run so far.
+        drip_url = f"{base}/admin/orders/order/{drip}/change/"
+        shoot_section(
+            page, drip_url, "", "Runs and post orders", OUT / "admin-dripfeed.png", only="Drip-feed"
         )
-        height = min(int(bottom - top) + 2 * MARGIN, 1600)
-        page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
-        page.evaluate(f"() => window.scrollTo(0, {int(top) - MARGIN})")
-        page.screenshot(path=OUT / "admin-order.png", full_page=False)
         browser.close()
 
 
@@ -325,7 +360,12 @@ def main() -> int:
             api(url, key, action="cancel", orders=str(placed["Default (to cancel)"]))
             time.sleep(3)  # the worker passes the cancel on
 
-            shoot(base, password, featured=featured_order(url, key, placed))
+            shoot(
+                base,
+                password,
+                featured=featured_order(url, key, placed),
+                drip=placed["Drip-feed run by the panel"],
+            )
         except BaseException:
             stop(up)
             sys.stderr.write(log_path.read_text(errors="replace")[-4000:])

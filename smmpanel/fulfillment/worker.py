@@ -1,4 +1,7 @@
-"""The worker: forward new orders, follow them upstream, pass on cancels and refills.
+"""The worker: forward new orders, follow them upstream, pass on cancels and refills; send
+the runs of drip-feeds the panel runs itself (orders/dripfeed.py); charge the posts of
+subscriptions at providers as they appear, and expire or resume the others
+(orders/subscriptions.py).
 
 Each pass claims due rows with a lease (claims.py), talks to providers with no transaction
 open, then records the outcome conditionally on still holding the lease. Faults are sorted

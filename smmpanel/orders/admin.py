@@ -104,6 +104,16 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("customer__user", "service")
     date_hierarchy = "created_at"
     inlines = (ChildOrderInline, RefillInline, OrderEventInline)
+
+    def get_inlines(self, request: HttpRequest, obj: Order | None) -> list[type]:
+        """Runs only on drip-feeds and subscriptions, refills only where there are some."""
+        shown: list[type] = [OrderEventInline]
+        if obj is not None and obj.refills.exists():
+            shown.insert(0, RefillInline)
+        if obj is not None and (obj.is_subscription or obj.children.exists()):
+            shown.insert(0, ChildOrderInline)
+        return shown
+
     fieldsets = (
         (None, {"fields": (
             "customer", "service", "type", "status", "link", "charged_quantity", "rate", "charge",
