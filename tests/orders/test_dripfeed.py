@@ -11,6 +11,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from smmpanel.billing.models import EntryKind
 from smmpanel.core.errors import ConflictError
@@ -269,3 +271,66 @@ def test_a_worker_that_was_down_sends_one_run_not_a_burst(clock, worker):
     worker.dripfeed_pass()
     worker.dripfeed_pass()
     assert len(runs(order)) == 2
+
+
+#: What happens to one run: delivered in full, in part (how many missing), or not at all.
+run_outcomes = st.one_of(
+    st.just(("complete", 0)),
+    st.tuples(st.just("partial"), st.integers(min_value=1, max_value=99)),
+    st.just(("fail", 0)),
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    outcomes=st.lists(run_outcomes, min_size=2, max_size=5),
+    cancel_after=st.one_of(st.none(), st.integers(min_value=0, max_value=4)),
+    rate=st.decimals(min_value="0.001", max_value="50", places=5),
+)
+def test_any_runs_and_any_cancel_refund_exactly_what_was_not_delivered(
+    worker, outcomes, cancel_after, rate
+):
+    runs_total = len(outcomes)
+    customer, _ = make_customer(str(START))
+    with time_machine.travel(timezone.now(), tick=False) as traveller:
+        order = drip(customer, runs=runs_total, rate=str(rate))
+        stopped = False
+        for i, (outcome, missing) in enumerate(outcomes):
+            worker.dripfeed_pass()
+            sent = runs(order)
+            if stopped:
+                assert len(sent) == i, "no run after a cancel or a failed run"
+                break
+            child = sent[-1]
+            if outcome == "complete":
+                order_transition(order_id=child.pk, to=S.COMPLETED, actor="operator")
+            elif outcome == "partial":
+                order_transition(order_id=child.pk, to=S.PARTIAL, actor="operator", remains=missing)
+            else:
+                order_transition(order_id=child.pk, to=S.CANCELED, actor="operator")
+                stopped = True
+            if cancel_after == i and fresh(order).status not in (S.PARTIAL, S.CANCELED):
+                order_cancel_request(customer=customer, order_id=order.pk)
+                stopped = True
+            traveller.shift(dt.timedelta(minutes=30))
+        worker.dripfeed_pass()
+        worker.dripfeed_pass()
+
+    order = fresh(order)
+    sent = runs(order)
+    delivered = sum(r.charged_quantity - r.remains for r in sent)
+    assert order.remains == order.charged_quantity - delivered
+    refunds = [e.amount for e in entries(order, EntryKind.REFUND)]
+    if delivered == order.charged_quantity:
+        assert order.status == S.COMPLETED and refunds == []
+    elif delivered == 0:
+        assert order.status == S.CANCELED and refunds == [order.charge]
+    else:
+        assert order.status == S.PARTIAL
+        expected = min(order.charge, price(order.rate, order.remains))
+        assert refunds == ([expected] if expected else [])  # a refund of 0.00000 is no entry
+    assert balance_of(customer) == START - order.charge + sum(refunds, Decimal(0))
