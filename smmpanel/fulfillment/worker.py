@@ -482,9 +482,13 @@ class Worker:
                         cancel_sent_at=now,
                         # An order: poll for its end. A subscription is not followed once
                         # canceled there; a paused one waits for its chores (funds, expiry).
-                        next_check_at=chores_at(order, order.paused_for, now)
-                        if order.is_subscription
-                        else now,
+                        next_check_at=(
+                            now
+                            if not order.is_subscription
+                            else chores_at(order, order.paused_for, now)
+                            if order.status == S.PAUSED
+                            else None
+                        ),
                         lease_until=None,
                         lease_owner="",
                         last_error=f"cancel refused upstream: {refused}" if refused else "",
