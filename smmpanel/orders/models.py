@@ -159,6 +159,11 @@ class Refill(WorkerJob):
     updated_at = models.DateTimeField(auto_now=True)
 
     provider_refill_id = models.BigIntegerField(null=True, blank=True, editable=False)
+    #: A drip-feed the panel runs is refilled run by run: one part per run at a provider,
+    #: and this refill's status follows its parts' (forward_state "dripfeed").
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="parts"
+    )
 
     class Meta:
         ordering = ["-id"]

@@ -412,12 +412,18 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
         with transaction.atomic(durable=True):
             if Refill.objects.filter(order_id=order.pk, status__in=ACTIVE_REFILL_STATUSES).exists():
                 raise PanelError(errors.REFILL_RUNNING)
+            now = timezone.now()
             upstream = order.provider_order_id is not None
+            runs = _refillable_runs(order) if order.forward_state == ForwardState.DRIPFEED else []
             refill = Refill.objects.create(
                 order_id=order.pk,
                 customer_id=customer.pk,
-                forward_state=ForwardState.QUEUED if upstream else ForwardState.MANUAL,
-                next_check_at=timezone.now() if upstream else None,
+                forward_state=ForwardState.QUEUED
+                if upstream
+                else ForwardState.DRIPFEED
+                if runs
+                else ForwardState.MANUAL,
+                next_check_at=now if upstream else None,
             )
             OrderEvent.objects.create(
                 order_id=order.pk,
@@ -425,11 +431,60 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
                 kind="refill_requested",
                 to_status=refill.status,
                 actor=actor,
+                data={"runs": runs} if runs else {},
             )
+            for run_id in runs:
+                part = Refill.objects.create(
+                    order_id=run_id,
+                    customer_id=customer.pk,
+                    parent=refill,
+                    forward_state=ForwardState.QUEUED,
+                    next_check_at=now,
+                )
+                OrderEvent.objects.create(
+                    order_id=run_id, refill=part, kind="refill_requested",
+                    to_status=part.status, actor=actor, data={"part_of": refill.pk},
+                )  # fmt: skip
     except IntegrityError:
         # The partial unique index caught a concurrent request for the same order.
         raise PanelError(errors.REFILL_RUNNING) from None
     return refill
+
+
+def _refillable_runs(order: Order) -> list[int]:
+    """The runs of a panel-run drip-feed its refill passes on to their provider: delivered
+    (in full or in part), at a provider, and with no refill of their own open."""
+    return list(
+        Order.objects.filter(
+            parent_id=order.pk, status__in=REFILLABLE, provider_order_id__isnull=False
+        )
+        .exclude(refills__status__in=ACTIVE_REFILL_STATUSES)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def _refill_follow_parts(parent_id: int, actor: str) -> None:
+    """A refill made of parts (one per run) is In progress once any part is under way, and
+    ends when they all have: Completed if any part did, else Rejected or Error."""
+    parent = Refill.objects.select_for_update().get(pk=parent_id)
+    statuses = list(Refill.objects.filter(parent_id=parent_id).values_list("status", flat=True))
+    R = RefillStatus
+    if any(s in ACTIVE_REFILL_STATUSES for s in statuses):
+        new = R.PENDING if all(s == R.PENDING for s in statuses) else R.IN_PROGRESS
+    elif R.COMPLETED in statuses:
+        new = R.COMPLETED
+    else:
+        new = R.REJECTED if R.REJECTED in statuses else R.ERROR
+    if new == parent.status or not can_transition_refill(parent.status, new):
+        return
+    Refill.objects.filter(pk=parent_id, status=parent.status).update(
+        status=new, updated_at=timezone.now()
+    )
+    OrderEvent.objects.create(
+        order_id=parent.order_id, refill_id=parent_id, kind="refill_status",
+        from_status=parent.status, to_status=new, actor=actor, data={"parts": statuses},
+    )  # fmt: skip
 
 
 def refill_transition(*, refill_id: int, to: RefillStatus, actor: str) -> Refill:
@@ -453,5 +508,7 @@ def refill_transition(*, refill_id: int, to: RefillStatus, actor: str) -> Refill
             to_status=to,
             actor=actor,
         )
+        if refill.parent_id is not None:
+            _refill_follow_parts(refill.parent_id, actor)
     refill.status = to
     return refill

@@ -296,3 +296,34 @@ def test_a_forwarded_subscription_ends_on_its_expiry_day(sim, provider, worker):
         drive(worker, lambda: Order.objects.get(pk=sub.pk).status == "Expired")
         drive(worker, lambda: Order.objects.get(pk=sub.pk).cancel_sent_at is not None)
     assert sim.order(Order.objects.get(pk=sub.pk).provider_order_id)["status"] == "Canceled"
+
+
+def test_a_drip_feed_the_panel_ran_is_refilled_run_by_run_at_the_provider(
+    sim, provider, worker, api
+):
+    sim.configure(refill_period=86400)
+    service = Service.objects.get(provider=provider, provider_service_id=1)
+    # The provider could take this drip-feed; the panel runs it anyway (as the operator may).
+    Service.objects.filter(pk=service.pk).update(provider_dripfeed=False)
+    service.provider_dripfeed = False
+    customer, key = make_customer("100")
+    order = place_drip(customer, service, runs=2)
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+        drive(worker, run_ended(order, 1))
+        clock.shift(dt.timedelta(minutes=1))
+        drive(worker, all_final(order))
+        order.refresh_from_db()
+        assert order.status == "Completed"
+
+        reply = api(key, "refill", order=str(order.pk))
+        refill = Refill.objects.get(pk=int(reply["refill"]))
+        assert refill.forward_state == ForwardState.DRIPFEED
+        parts = list(Refill.objects.filter(parent=refill).order_by("id"))
+        assert [p.order_id for p in parts] == [r.pk for r in children(order)]
+        drive(worker, lambda: Refill.objects.get(pk=refill.pk).status == "Completed", seconds=30)
+    for part in Refill.objects.filter(parent=refill):
+        assert part.status == "Completed"
+        upstream = sim.stats()["refills"][str(part.provider_refill_id)]
+        assert upstream["order"] == part.order.provider_order_id
+    assert api(key, "refill_status", refill=str(refill.pk)) == {"status": "Completed"}
+    assert api(key, "refill", order=str(order.pk)).keys() == {"refill"}, "a second one later"

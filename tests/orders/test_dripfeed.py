@@ -19,15 +19,22 @@ from smmpanel.core.errors import ConflictError
 from smmpanel.core.money import price
 from smmpanel.fulfillment.worker import Worker
 from smmpanel.orders.dripfeed import dripfeed_stop
-from smmpanel.orders.models import ForwardState, Order
-from smmpanel.orders.services import order_cancel_request, order_progress, order_transition
-from smmpanel.orders.states import OrderStatus
+from smmpanel.orders.models import ForwardState, Order, Refill
+from smmpanel.orders.services import (
+    order_cancel_request,
+    order_progress,
+    order_transition,
+    refill_request,
+    refill_transition,
+)
+from smmpanel.orders.states import OrderStatus, RefillStatus
 from tests.factories import make_customer, make_service
 from tests.fulfillment.conftest import fast_config
 from tests.orders.helpers import LINK, balance_of, entries, place
 
 pytestmark = pytest.mark.django_db
 S = OrderStatus
+R = RefillStatus
 START = Decimal("100")
 
 
@@ -334,3 +341,44 @@ def test_any_runs_and_any_cancel_refund_exactly_what_was_not_delivered(
         expected = min(order.charge, price(order.rate, order.remains))
         assert refunds == ([expected] if expected else [])  # a refund of 0.00000 is no entry
     assert balance_of(customer) == START - order.charge + sum(refunds, Decimal(0))
+
+
+def test_refill_of_a_drip_feed_run_by_hand_goes_to_the_operator(clock, worker):
+    customer, _ = make_customer(str(START))
+    service = make_service(rate="0.90", dripfeed=True, refill=True)
+    order = place(customer, service, link=LINK, quantity="100", runs="2", interval="30")
+    for _ in range(2):
+        worker.dripfeed_pass()
+        complete(runs(order)[-1])
+        clock.minutes(30)
+    worker.dripfeed_pass()
+    assert fresh(order).status == S.COMPLETED
+    refill = refill_request(customer=customer, order_id=order.pk)
+    assert refill.forward_state == ForwardState.MANUAL
+    assert not Refill.objects.filter(parent=refill).exists()
+
+
+def test_the_parts_of_a_drip_feed_refill_decide_its_status(clock, worker):
+    customer, _ = make_customer(str(START))
+    order = drip(customer, runs=3)
+    for _ in range(3):
+        worker.dripfeed_pass()
+        complete(runs(order)[-1])
+        clock.minutes(30)
+    worker.dripfeed_pass()
+    # As if each run had gone to a provider.
+    for n, run in enumerate(runs(order), 1):
+        Order.objects.filter(pk=run.pk).update(provider_order_id=9000 + n)
+    first = runs(order)[0]
+    own = refill_request(customer=customer, order_id=first.pk)  # that run has one open
+    refill = refill_request(customer=customer, order_id=order.pk)
+    parts = list(Refill.objects.filter(parent=refill).order_by("id"))
+    assert [p.order_id for p in parts] == [r.pk for r in runs(order)[1:]]
+    assert own.parent_id is None
+
+    refill_transition(refill_id=parts[0].pk, to=R.IN_PROGRESS, actor="worker")
+    assert Refill.objects.get(pk=refill.pk).status == R.IN_PROGRESS
+    refill_transition(refill_id=parts[0].pk, to=R.REJECTED, actor="worker")
+    assert Refill.objects.get(pk=refill.pk).status == R.IN_PROGRESS  # one part still out
+    refill_transition(refill_id=parts[1].pk, to=R.COMPLETED, actor="worker")
+    assert Refill.objects.get(pk=refill.pk).status == R.COMPLETED
