@@ -707,9 +707,14 @@ class Worker:
                 return
         Order.objects.filter(pk=sub.pk, lease_owner=self.name).update(
             next_check_at=Case(
+                # Paused for funds just now, or paused or stopped meanwhile by someone else:
+                # its cancel at the provider is due (the cancel pass looks for it now).
+                When(
+                    cancel_requested_at__isnull=False,
+                    cancel_sent_at__isnull=True,
+                    then=Value(now),
+                ),
                 When(status=S.ACTIVE, then=Value(now + self.config.poll_interval)),
-                # Paused for funds just now: its cancel at the provider is due.
-                When(status=S.PAUSED, then=Value(now)),
                 default=Value(None),
             ),
             **bookkeeping,

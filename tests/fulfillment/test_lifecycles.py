@@ -327,3 +327,27 @@ def test_a_drip_feed_the_panel_ran_is_refilled_run_by_run_at_the_provider(
         assert upstream["order"] == part.order.provider_order_id
     assert api(key, "refill_status", refill=str(refill.pk)) == {"status": "Completed"}
     assert api(key, "refill", order=str(order.pk)).keys() == {"refill"}, "a second one later"
+
+
+def test_a_stop_while_the_worker_polls_the_subscription_still_cancels_it_upstream(
+    sim, provider, worker
+):
+    from django.db.models import Q
+
+    from smmpanel.orders.subscriptions import subscription_stop
+    from smmpanel.providers.client import ProviderClient
+
+    sim.configure(post_interval=3600)
+    customer, _ = make_customer("100")
+    sub = place_subscription(customer, subscription_service(provider))
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).forward_state == "sent")
+    ids = worker._claim(Order, Q(pk=sub.pk), 1)  # the worker is polling it right now
+    subscription_stop(order_id=sub.pk, actor="operator", reason="stopped")
+    [claimed] = worker._mine(Order, ids)
+    with ProviderClient(sim.url, sim.key) as client:
+        reply = client.statuses([claimed.provider_order_id])[claimed.provider_order_id]
+    worker.follow_subscription(claimed, reply)  # its reply is recorded after the stop
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).cancel_sent_at is not None)
+    sub.refresh_from_db()
+    assert sub.status == "Canceled"
+    assert sim.order(sub.provider_order_id)["status"] == "Canceled"
