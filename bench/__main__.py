@@ -4,11 +4,13 @@ Reports requests per second for each hot action and its ratio to `balance` (the 
 authenticated call), all measured in this one run so the ratios compare like with like.
 Not a test: nothing here asserts a speed.
 
-    python -m bench [--only api|fulfillment] [--seconds 3] [--clients 8]
+    python -m bench [--only api|fulfillment|lifecycles] [--seconds 3] [--clients 8]
                     [--database-url postgres://...]
 
 Then the fulfilment bench (bench/fulfillment.py, its options too: --orders, --sync-orders,
-...). With --database-url, the API bench uses that database as it is given; the fulfilment
+...), then the lifecycles bench (bench/lifecycles.py: drip-feed and subscriptions next to
+plain forwarding, on SQLite always; --lifecycle-orders, --lifecycle-subscriptions). With
+--database-url, the API bench uses that database as it is given; the fulfilment
 bench creates and drops its own database (smmpanel_bench_<pid>) on that server.
 """
 
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import fulfillment
+from bench import fulfillment, lifecycles
 
 
 def _free_port() -> int:
@@ -62,16 +64,19 @@ def _measure(seconds: float, clients: int, make: Callable[[httpx.Client, int], N
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=("api", "fulfillment"))
+    parser.add_argument("--only", choices=("api", "fulfillment", "lifecycles"))
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     fulfillment.add_arguments(parser)
+    lifecycles.add_arguments(parser)
     args = parser.parse_args()
-    if args.only != "fulfillment":
+    if args.only in (None, "api"):
         api(args)
-    if args.only != "api":
+    if args.only in (None, "fulfillment"):
         fulfillment.run(args)
+    if args.only in (None, "lifecycles"):
+        lifecycles.run(args)
 
 
 def api(args: argparse.Namespace) -> None:
