@@ -35,6 +35,15 @@ def map_status(raw: str) -> OrderStatus | None:
     return UPSTREAM_STATUS.get(raw.strip().lower())
 
 
+def subscription_end(raw: str) -> OrderStatus | None:
+    """The end a provider reports for a subscription (Completed, Expired, Canceled), if any;
+    its Active and Paused change nothing here."""
+    if raw.strip().lower() == "expired":
+        return S.EXPIRED
+    status = map_status(raw)
+    return status if status in (S.COMPLETED, S.CANCELED) else None
+
+
 def is_forward(current: str, new: OrderStatus) -> bool:
     """True when moving from `current` to `new` is progress (or a sideways In progress /
     Processing swap), False for a step back or a no-op."""

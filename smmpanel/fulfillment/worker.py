@@ -38,17 +38,19 @@ from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.fulfillment.claims import claim
 from smmpanel.fulfillment.forwarding import upstream_params
-from smmpanel.fulfillment.upstream_status import is_forward, map_status
+from smmpanel.fulfillment.upstream_status import is_forward, map_status, subscription_end
 from smmpanel.orders.dripfeed import dripfeed_advance
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.services import order_transition, refill_transition
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
+    RUNNING_STATUSES,
     OrderStatus,
     RefillStatus,
     can_transition_refill,
 )
 from smmpanel.orders.subscriptions import (
+    LIVE,
     chores_at,
     is_expired,
     subscription_chores,
@@ -69,7 +71,7 @@ from smmpanel.providers.models import Provider
 log = logging.getLogger(__name__)
 S = OrderStatus
 F_ = ForwardState
-RUNNING = [S.PENDING, S.IN_PROGRESS, S.PROCESSING]
+RUNNING = RUNNING_STATUSES
 #: What may be sent upstream: a new order, or a subscription that is not paused.
 SENDABLE = [S.PENDING, S.ACTIVE]
 SUBSCRIPTION = ServiceType.SUBSCRIPTIONS
@@ -680,13 +682,7 @@ class Worker:
         }
         if reply.charge is not None:
             bookkeeping["provider_charge"] = reply.charge
-        upstream = reply.status.strip().lower()
-        end = {
-            "completed": S.COMPLETED,
-            "expired": S.EXPIRED,
-            "canceled": S.CANCELED,
-            "cancelled": S.CANCELED,
-        }.get(upstream)
+        end = subscription_end(reply.status)
         ending: dict[str, Any] = {"paused_for": ""}
         if end is None and is_expired(sub, now):
             # The provider has not ended it on its expiry date: we do, and cancel it there.
@@ -725,7 +721,7 @@ class Worker:
         expire them after their expiry day, resume those paused for funds once paid for."""
         ids = self._claim(
             Order,
-            Q(type=SUBSCRIPTION, status__in=[S.ACTIVE, S.PAUSED])
+            Q(type=SUBSCRIPTION, status__in=LIVE)
             & (
                 Q(forward_state=F_.MANUAL)
                 | Q(forward_state=F_.SENT, status=S.PAUSED, cancel_sent_at__isnull=False)

@@ -30,10 +30,10 @@ from django.utils import timezone
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
-from smmpanel.orders.states import OrderStatus
+from smmpanel.orders.states import RUNNING_STATUSES, OrderStatus
 
 S = OrderStatus
-RUNNING = frozenset({S.PENDING, S.IN_PROGRESS, S.PROCESSING})
+RUNNING = RUNNING_STATUSES
 #: While the last runs are out, look again at least this often (a child's end wakes the
 #: parent anyway; this only bounds how long a missed wake-up could last).
 WAITING_RECHECK = timedelta(hours=1)

@@ -33,7 +33,8 @@ class RefillStatus(models.TextChoices):
 
 
 S = OrderStatus
-_RUNNING = frozenset({S.PENDING, S.IN_PROGRESS, S.PROCESSING})
+#: Ordinary orders still being delivered.
+RUNNING_STATUSES = frozenset({S.PENDING, S.IN_PROGRESS, S.PROCESSING})
 
 #: Ordinary orders: forward while running, never out of a final status.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
@@ -54,7 +55,7 @@ SUBSCRIPTION_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELED: frozenset(),
 }
 
-ACTIVE_STATUSES = frozenset(_RUNNING | {S.ACTIVE, S.PAUSED})
+ACTIVE_STATUSES = frozenset(RUNNING_STATUSES | {S.ACTIVE, S.PAUSED})
 FINAL_STATUSES = frozenset({S.COMPLETED, S.PARTIAL, S.CANCELED, S.EXPIRED})
 
 #: Statuses that give money back, and what part: the whole charge or the undelivered rest.
