@@ -131,7 +131,9 @@ def dripfeed_advance(*, order_id: int, owner: str, now: datetime | None = None) 
             dripfeed_driver=True,
         )
     _send_run(parent, run=state.sent + 1, owner=owner, now=now)
-    return _progress(parent, runs_of(parent), owner=owner, next_at=now + interval)
+    # The new run has delivered nothing and has no start count yet: the progress read
+    # before it was sent is still the progress.
+    return _progress(parent, state, owner=owner, next_at=now + interval)
 
 
 def _send_run(parent: Order, *, run: int, owner: str, now: datetime) -> Order:
