@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import cast
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -32,51 +35,46 @@ def _number(request: HttpRequest, name: str) -> int | None:
     return value
 
 
-class OrderEventInline(admin.TabularInline):
-    model = OrderEvent
-    fk_name = "order"
+class ReadOnlyInline(admin.TabularInline):
+    """A table of related rows shown under an order: never added, edited or deleted here."""
+
     extra = 0
     can_delete = False
-    fields = ("created_at", "kind", "from_status", "to_status", "actor", "data")
-    readonly_fields = fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return list(cast("Sequence[str]", self.fields or ()))  # flat tuples of names here
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 
-class RefillInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fk_name = "order"
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "data")
+
+
+class RefillInline(ReadOnlyInline):
     """The order's refill history, newest first; refills are moved from their own page."""
 
     model = Refill
     fk_name = "order"
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = ("id", "created_at", "status", "forward_state", "provider_refill_id", "last_error")
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
-class ChildOrderInline(admin.TabularInline):
+class ChildOrderInline(ReadOnlyInline):
     """The runs of a drip-feed the panel sends, or the posts' orders of a subscription."""
 
     model = Order
     fk_name = "parent"
     verbose_name = "run or post order"
     verbose_name_plural = "runs and post orders"
-    extra = 0
-    can_delete = False
     show_change_link = True
     fields = (
         "id", "created_at", "status", "link", "charged_quantity", "charge", "remains",
         "forward_state", "provider_order_id",
     )  # fmt: skip
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class ReadOnlyMixin:
