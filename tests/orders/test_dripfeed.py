@@ -85,6 +85,15 @@ def complete(child: Order) -> None:
     order_transition(order_id=child.pk, to=S.COMPLETED, actor="operator")
 
 
+def deliver_every_run(order: Order, worker: Worker, clock: Clock) -> None:
+    """Each run sent when due and completed by the operator; then the parent's last step."""
+    for _ in range(order.runs or 0):
+        worker.dripfeed_pass()
+        complete(runs(order)[-1])
+        clock.minutes(order.interval or 0)
+    worker.dripfeed_pass()
+
+
 def test_a_drip_feed_on_a_manual_service_is_run_by_the_panel(clock, worker):
     customer, _ = make_customer(str(START))
     order = drip(customer)
@@ -113,11 +122,7 @@ def test_a_drip_feed_on_a_manual_service_is_run_by_the_panel(clock, worker):
 def test_every_run_delivered_completes_the_parent_with_no_refund(clock, worker):
     customer, _ = make_customer(str(START))
     order = drip(customer, runs=3)
-    for _ in range(3):
-        worker.dripfeed_pass()
-        complete(runs(order)[-1])
-        clock.minutes(30)
-    worker.dripfeed_pass()
+    deliver_every_run(order, worker, clock)
     order = fresh(order)
     assert (order.status, order.completed_runs, order.remains) == (S.COMPLETED, 3, 0)
     assert len(runs(order)) == 3
@@ -347,11 +352,7 @@ def test_refill_of_a_drip_feed_run_by_hand_goes_to_the_operator(clock, worker):
     customer, _ = make_customer(str(START))
     service = make_service(rate="0.90", dripfeed=True, refill=True)
     order = place(customer, service, link=LINK, quantity="100", runs="2", interval="30")
-    for _ in range(2):
-        worker.dripfeed_pass()
-        complete(runs(order)[-1])
-        clock.minutes(30)
-    worker.dripfeed_pass()
+    deliver_every_run(order, worker, clock)
     assert fresh(order).status == S.COMPLETED
     refill = refill_request(customer=customer, order_id=order.pk)
     assert refill.forward_state == ForwardState.MANUAL
@@ -361,11 +362,7 @@ def test_refill_of_a_drip_feed_run_by_hand_goes_to_the_operator(clock, worker):
 def test_the_parts_of_a_drip_feed_refill_decide_its_status(clock, worker):
     customer, _ = make_customer(str(START))
     order = drip(customer, runs=3)
-    for _ in range(3):
-        worker.dripfeed_pass()
-        complete(runs(order)[-1])
-        clock.minutes(30)
-    worker.dripfeed_pass()
+    deliver_every_run(order, worker, clock)
     # As if each run had gone to a provider.
     for n, run in enumerate(runs(order), 1):
         Order.objects.filter(pk=run.pk).update(provider_order_id=9000 + n)
