@@ -7,12 +7,17 @@ A customer's `balance` is a cache of the sum of their ledger entries; it is writ
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from smmpanel.core.money import MAX_DIGITS, PLACES, ZERO
+
+#: A percent with the column's two places.
+NO_DISCOUNT = Decimal("0.00")
+PERCENT_PLACES = Decimal("0.01")
 
 
 def _default_currency() -> str:
@@ -30,7 +35,8 @@ class Customer(models.Model):
     discount_percent = models.DecimalField(
         max_digits=5,
         decimal_places=2,
-        default=ZERO,
+        # Two places like the column: money's ZERO (five) would fail the field's own check.
+        default=NO_DISCOUNT,
         help_text="Taken off every service's rate, unless a custom rate is set for it.",
     )
     is_active = models.BooleanField(default=True)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from smmpanel.accounts.models import ApiKey, Customer, api_key_digest
+from smmpanel.accounts.models import (
+    NO_DISCOUNT,
+    PERCENT_PLACES,
+    ApiKey,
+    Customer,
+    api_key_digest,
+)
 from smmpanel.billing.models import EntryKind
 from smmpanel.billing.services import customer_lock, ledger_post
 from smmpanel.core.errors import PanelError
@@ -38,14 +44,18 @@ def customer_create(
     email: str = "",
     balance: Decimal | str = ZERO,
     currency: str | None = None,
+    discount_percent: Decimal | str = NO_DISCOUNT,
 ) -> tuple[Customer, str]:
-    """A customer with a login, an API key and an opening balance (a ledger deposit)."""
+    """A customer with a login (none when `password` is empty: the operator sets one later),
+    an API key, a discount, and an opening balance booked as a ledger deposit. Returns the
+    customer and the key, which is shown once and never stored."""
     username = username.strip()
     if not username:
         raise PanelError("A customer needs a username")
     opening = to_money(balance)
     if opening < ZERO:
         raise PanelError("The opening balance cannot be negative")
+    discount = _percent(discount_percent)
     User = get_user_model()
     with transaction.atomic(durable=True):
         if User.objects.filter(username=username).exists():
@@ -57,7 +67,7 @@ def customer_create(
             user.set_unusable_password()
         user.save()
         customer = Customer.objects.create(
-            user=user, **({"currency": currency} if currency else {})
+            user=user, discount_percent=discount, **({"currency": currency} if currency else {})
         )
         _, key = api_key_create(customer=customer, label="created with the account")
         if opening > ZERO:
@@ -67,3 +77,18 @@ def customer_create(
             )
             customer.balance = locked.balance
     return customer, key
+
+
+def _percent(value: Decimal | str) -> Decimal:
+    """A discount: 0 to 100, in hundredths of a percent at most."""
+    if isinstance(value, float):
+        raise TypeError("a discount is never a float")
+    try:
+        percent = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise PanelError(f"The discount is not a number: {value!r}") from None
+    if not percent.is_finite() or not ZERO <= percent <= 100:
+        raise PanelError("The discount is a percent from 0 to 100")
+    if percent != percent.quantize(PERCENT_PLACES):
+        raise PanelError("The discount has at most 2 decimal places")
+    return percent.quantize(PERCENT_PLACES)

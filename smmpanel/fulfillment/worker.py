@@ -5,13 +5,23 @@ subscriptions at providers as they appear, and expire or resume the others
 
 Each pass claims due rows with a lease (claims.py), talks to providers with no transaction
 open, then records the outcome conditionally on still holding the lease. Faults are sorted
-by what they tell us about the request:
+by what they tell us about the request (the client's `may_have_reached`; `_add_failed`
+decides for an `add`):
 
-- it never reached the provider (refused connection, connect timeout): try again later;
-- the provider refused it (`{"error": ...}` to `add`): the order fails, refunded in full;
-- it may have reached the provider (read timeout, dropped connection, 5xx, garbage reply):
-  an `add` is never resent blindly — the order is held for the operator to resend, attach
-  the provider's order id, or refund. Reads (status) and cancels are simply retried.
+- it surely never reached the provider's API (refused connection, connect timeout, or
+  whatever stands in front of the API answered instead: a redirect, a proxy's 403, a 404, a
+  rate limiter's 429, a load balancer's 503 with Retry-After): send it again after a pause —
+  the Retry-After when one was given (within bounds, and the provider's other orders wait
+  too), else a backoff doubling up to `backoff_max`. It is retried for as long as it takes:
+  the panel never holds or fails an order the provider never saw; the operator sees why on
+  the order (its last error, attempts, a "retrying" event when the fault starts or changes)
+  and on the provider (its last error), and may cancel it, which refunds it in full;
+- the provider refused it (`{"error": ...}` to `add`): the order fails, refunded in full
+  (a refusal of the moment — "try again later", its funds — or of our key is retried);
+- it may have reached the provider (read timeout, dropped connection, a 5xx from the
+  application, garbage reply): an `add` is never resent blindly — the order is held for the
+  operator to resend, attach the provider's order id, or refund. Reads (status) and
+  cancels are simply retried.
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -62,7 +72,6 @@ from smmpanel.providers.client import (
     ProviderClient,
     ProviderError,
     ProviderRefused,
-    ProviderUnreachable,
     RemoteError,
     RemoteStatus,
 )
@@ -127,6 +136,22 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:500]
 
 
+def _fault(exc: ProviderError) -> str:
+    """What kind of fault, without its details (which vary: a CDN page's ray id, a time)."""
+    code = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__} HTTP {code}" if code else type(exc).__name__
+
+
+def _refuses_the_order(exc: ProviderRefused) -> bool:
+    """A refusal of this order (a bad link, an unknown service), not of the moment ("try
+    again later", its funds) nor of our key (someone must fix it, the order is fine)."""
+    return not exc.retryable and not isinstance(exc, ProviderAuthFailed)
+
+
+#: The shortest wait a Retry-After gets: "0" must not make a busy loop of a refusing provider.
+_MIN_WAIT = timedelta(seconds=1)
+
+
 class Worker:
     def __init__(
         self,
@@ -139,6 +164,8 @@ class Worker:
         self.config = config or WorkerConfig()
         self._client_factory = client_factory or self._default_client
         self._clients: dict[int, ProviderClient] = {}
+        #: provider id -> until when it asked us to wait (Retry-After), and what it said.
+        self._provider_waits: dict[int, tuple[datetime, str]] = {}
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -292,6 +319,8 @@ class Worker:
                     },
                 )
             return
+        if self._waiting_provider(order, now):
+            return
         # From here until the answer is recorded, the order may exist upstream.
         marked = Order.objects.filter(
             pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED, status__in=SENDABLE
@@ -313,37 +342,74 @@ class Worker:
             provider_order_id = self.client(order.provider).add(
                 order.provider_service_id, **upstream_params(order)
             )
-        except ProviderUnreachable as exc:
-            self._provider_failed(order.provider, exc)
-            self._requeue(order, exc)
-        except ProviderAuthFailed as exc:
-            self._provider_failed(order.provider, exc)
-            self._requeue(order, exc)
-        except ProviderRefused as exc:
-            if exc.retryable:
-                self._provider_failed(order.provider, exc)
-                self._requeue(order, exc)
-            else:
-                self._fail(order, exc)
         except ProviderError as exc:
-            self._provider_failed(order.provider, exc)
-            self._hold(order, exc)
+            self._add_failed(order, exc)
         else:
             self._provider_ok(order.provider)
             self._sent(order, provider_order_id)
 
-    def _requeue(self, order: Order, exc: BaseException) -> None:
-        """The provider surely does not have it: send again after a pause."""
-        delay = self.backoff(order.attempts + 1)
-        Order.objects.filter(pk=order.pk, forward_state=F_.SENDING, lease_owner=self.name).update(
-            forward_state=F_.QUEUED,
-            next_check_at=timezone.now() + delay,
-            lease_until=None,
-            lease_owner="",
-            last_error=_short(exc),
-        )
+    def _add_failed(self, order: Order, exc: ProviderError) -> None:
+        """The one place a failed `add` is judged. A refusal of the order itself fails it
+        (nothing was created upstream). Otherwise `may_have_reached` decides: an order that
+        may exist upstream waits for the operator (held), never resent blindly; one that
+        surely never got there is sent again after a pause, for as long as it takes — the
+        panel does not give up on its own on an order the provider never saw."""
+        assert order.provider is not None
+        if isinstance(exc, ProviderRefused) and _refuses_the_order(exc):
+            self._fail(order, exc)
+            return
+        self._provider_failed(order.provider, exc)
+        if exc.may_have_reached:
+            self._hold(order, exc)
+        else:
+            self._requeue(order, exc)
 
-    def _hold(self, order: Order, exc: BaseException) -> None:
+    def _requeue(self, order: Order, exc: ProviderError) -> None:
+        """The provider surely does not have it: send again after a pause — the one it asked
+        for (Retry-After, within bounds), else a backoff growing with the attempts."""
+        now = timezone.now()
+        if exc.retry_after is not None:
+            delay = min(max(timedelta(seconds=exc.retry_after), _MIN_WAIT), self.config.backoff_max)
+            # It asked us to wait: its other orders wait too rather than be asked now.
+            assert order.provider_id is not None
+            self._provider_waits[order.provider_id] = (now + delay, _short(exc))
+        else:
+            delay = self.backoff(order.attempts + 1)
+        with transaction.atomic():
+            if Order.objects.filter(
+                pk=order.pk, forward_state=F_.SENDING, lease_owner=self.name
+            ).update(
+                forward_state=F_.QUEUED,
+                next_check_at=now + delay,
+                lease_until=None,
+                lease_owner="",
+                last_error=_short(exc),
+            ):
+                self._note_retrying(order, exc)
+
+    def _note_retrying(self, order: Order, exc: ProviderError) -> None:
+        """One event when an order starts waiting on a fault, and one each time the fault
+        changes; its attempts and last error are on the order, the provider's on the
+        provider. Retries are not silent, and an order retried for days has a short history.
+        """
+        fault = _fault(exc)
+        last = order.events.order_by("-id").values_list("kind", "data").first()
+        if last is not None and last[0] == "retrying" and last[1].get("fault") == fault:
+            return
+        self._event(order.pk, "retrying", order.status, fault=fault, reason=_short(exc))
+
+    def _waiting_provider(self, order: Order, now: datetime) -> bool:
+        """Its provider asked us to wait (Retry-After) until later: put the order back until
+        then without asking. True when it did."""
+        until, reason = self._provider_waits.get(order.provider_id or 0, (None, ""))
+        if until is None or until <= now:
+            return False
+        Order.objects.filter(pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED).update(
+            next_check_at=until, lease_until=None, lease_owner="", last_error=reason
+        )
+        return True
+
+    def _hold(self, order: Order, exc: ProviderError) -> None:
         with transaction.atomic():
             if Order.objects.filter(
                 pk=order.pk, forward_state=F_.SENDING, lease_owner=self.name

@@ -34,10 +34,12 @@ What it guarantees:
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from types import TracebackType
 from typing import Any, TypeVar
@@ -55,6 +57,7 @@ __all__ = [
     "ProviderError",
     "ProviderRefused",
     "ProviderTimeout",
+    "ProviderTurnedAway",
     "ProviderUnreachable",
     "RemoteBalance",
     "RemoteError",
@@ -83,19 +86,25 @@ _T = TypeVar("_T")
 
 
 class ProviderError(Exception):
-    """A call to the panel did not produce a usable answer. The subclass says why:
+    """A call to the panel did not produce a usable answer. The class says why, and whether
+    the request may have been processed by the panel's API:
 
     ======================  ================  ===============================================
     class                   may_have_reached  meaning / what to do
     ======================  ================  ===============================================
-    ProviderUnreachable     False             never left us (connect/DNS/TLS/pool failure):
-                                              always safe to retry, even an ``add``.
+    ProviderUnreachable     False             surely never processed: it never left us
+                                              (connect/DNS/TLS/pool failure). Always safe to
+                                              retry, even an ``add``.
+    ProviderTurnedAway      False             a ProviderUnreachable: something in front of
+                                              the API answered instead of it (a redirect, a
+                                              proxy's or firewall's 4xx, a rate limiter's
+                                              429, a 503 with Retry-After). ``retry_after``
+                                              is how long it asked us to wait, if it said.
     ProviderTimeout         True              sent, no complete answer: an ``add`` MAY EXIST
                                               upstream — never resend it blindly.
-    ProviderBadReply        True (5xx, 200    answered with something unusable. For 5xx or an
-                            with a bad body)  unreadable 200 body an ``add`` MAY EXIST
-                            False (3xx, 4xx)  upstream. 3xx/4xx come from in front of the API
-                                              (redirect, proxy, rate limiter): not processed.
+    ProviderBadReply        True              answered with something unusable (a 5xx from
+                                              the application, an unreadable 200): an
+                                              ``add`` MAY EXIST upstream.
     ProviderRefused         False             a well-formed ``{"error": ...}``: the panel
                                               refused, nothing was created. ``retryable``
                                               says whether the same request may succeed later.
@@ -108,6 +117,9 @@ class ProviderError(Exception):
 
     #: True when the request may have been processed by the panel (see the table above).
     may_have_reached: bool = True
+    #: Seconds the panel (or what stands in front of it) asked us to wait before asking
+    #: again (its Retry-After), when it said; None otherwise.
+    retry_after: float | None = None
 
     def __init__(self, message: str, *, action: str | None = None) -> None:
         super().__init__(message)
@@ -131,30 +143,48 @@ class ProviderTimeout(ProviderError):
     may_have_reached = True
 
 
-class ProviderBadReply(ProviderError):
-    """The panel answered, but not with JSON of the expected shape: a non-200 status
-    (``status_code``), an HTML page, malformed or truncated JSON, a list where an object
-    belongs, a redirect (never followed), a missing or unreadable field.
+class ProviderTurnedAway(ProviderUnreachable):
+    """The request never got to the panel's API: whatever stands in front of it answered
+    instead — a redirect (never followed: fix the API URL), a proxy's or firewall's 403, a
+    404, a rate limiter's 429, a load balancer's 503 with Retry-After, a CDN that could not
+    connect to the panel's server. Nothing was processed, so it is as safe to retry as any
+    ProviderUnreachable; ``status_code`` says what answered, ``retry_after`` how long it
+    asked us to wait (when it said)."""
 
-    ``may_have_reached`` is set per instance: True for a 5xx and for a 200 whose body is
-    unusable (an ``add`` MAY EXIST upstream); False for 3xx and 4xx, which are answered by
-    whatever sits in front of the API before the request is processed.
-    """
-
-    may_have_reached = True  # the class default; each instance sets its own
+    may_have_reached = False
 
     def __init__(
         self,
         message: str,
         *,
         action: str | None = None,
-        status_code: int | None = None,
-        may_have_reached: bool = True,
+        status_code: int,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, action=action)
+        #: The HTTP status of the reply.
+        self.status_code = status_code
+        self.retry_after = retry_after
+
+
+class ProviderBadReply(ProviderError):
+    """The panel answered, but not with JSON of the expected shape: a 5xx from the
+    application, a 200 with an HTML page, malformed or truncated JSON, a list where an
+    object belongs, a missing or unreadable field, an unexpected 2xx. The request may have
+    been processed: an ``add`` that ends here MAY EXIST upstream.
+
+    (A status that only what stands in front of the API gives — 3xx, 4xx, a 503 with
+    Retry-After — is a ProviderTurnedAway instead.)
+    """
+
+    may_have_reached = True
+
+    def __init__(
+        self, message: str, *, action: str | None = None, status_code: int | None = None
     ) -> None:
         super().__init__(message, action=action)
         #: The HTTP status of the reply (200 when the body was the problem).
         self.status_code = status_code
-        self.may_have_reached = may_have_reached
 
 
 #: Refusals about the provider's passing state, not about the request (matched lower-case).
@@ -536,8 +566,8 @@ class ProviderClient:
         """Place an order; returns the panel's order id. Parameters are those of the
         service's type (``link``, ``quantity``, ``runs``, ``comments``…), sent as strings.
 
-        On ProviderTimeout, or a ProviderBadReply with ``may_have_reached``, the order MAY
-        EXIST upstream: do not resend without finding out."""
+        When the failure's ``may_have_reached`` is True (ProviderTimeout, ProviderBadReply)
+        the order MAY EXIST upstream: do not resend without finding out."""
         form = {"service": _check_id(service, "service")}
         for name, value in params.items():
             if name in ("key", "action"):
@@ -713,7 +743,6 @@ class ProviderClient:
                 f"{action}: unexpected reply: {self._scrub(str(exc))}",
                 action=action,
                 status_code=200,
-                may_have_reached=True,
             ) from None
 
     # ----------------------------------------------------------------------- transport
@@ -774,19 +803,57 @@ class ProviderClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _bad_status(self, action: str, where: str, response: httpx.Response) -> ProviderBadReply:
+    def _bad_status(
+        self, action: str, where: str, response: httpx.Response
+    ) -> ProviderBadReply | ProviderTurnedAway:
         code = response.status_code
-        if 300 <= code < 400:
+        if code in _REDIRECTS:
             location = response.headers.get("location", "")
             detail = f"redirect to {location!r} (not followed: fix the API URL)"
         else:
             detail = _snippet(_head(response))
-        return ProviderBadReply(
-            self._scrub(f"{where}: HTTP {code}: {detail}"),
-            action=action,
-            status_code=code,
-            may_have_reached=code >= 500 or code < 300,
-        )
+        message = self._scrub(f"{where}: HTTP {code}: {detail}")
+        retry_after = _retry_after(response.headers.get("retry-after"))
+        if code in _REDIRECTS or 400 <= code < 500 or code in _ORIGIN_NOT_REACHED:
+            return ProviderTurnedAway(
+                message, action=action, status_code=code, retry_after=retry_after
+            )
+        if code == 503 and retry_after is not None:
+            # A "come back in N seconds" is what a load balancer or a maintenance switch
+            # says in front of the application; a bare 503 may come from the application.
+            return ProviderTurnedAway(
+                message, action=action, status_code=code, retry_after=retry_after
+            )
+        return ProviderBadReply(message, action=action, status_code=code)
+
+
+#: Redirects answered instead of the API (a moved URL, http -> https, a login page); a 303
+#: ("see the result of what you posted") is not among them: it says the POST was processed.
+_REDIRECTS = frozenset({301, 302, 307, 308})
+#: A CDN's statuses for an origin it could not send the request to: refused (521),
+#: unreachable (523), TLS handshake failed (525), invalid certificate (526). Cloudflare's
+#: 520/522/524 are not here: they may come after the request went through.
+_ORIGIN_NOT_REACHED = frozenset({521, 523, 525, 526})
+#: Longer waits than this are read as this: the caller bounds them again to its own taste.
+_MAX_RETRY_AFTER = 24 * 3600.0
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: a number of seconds, or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    token = value.strip()
+    if token.isascii() and token.isdigit():
+        seconds = float(min(int(token[:12]), int(_MAX_RETRY_AFTER)))
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(token)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # "-0000": UTC, says RFC 5322
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), _MAX_RETRY_AFTER)
 
 
 def _accepted(value: object, what: str) -> int:

@@ -28,6 +28,7 @@ from smmpanel.providers.client import (
     ProviderError,
     ProviderRefused,
     ProviderTimeout,
+    ProviderTurnedAway,
     ProviderUnreachable,
     RemoteBalance,
     RemoteError,
@@ -684,35 +685,40 @@ def test_transport_failures_are_classified(failure, expected):
     assert type(failure).__name__ in str(exc)
 
 
+Bad, Away = ProviderBadReply, ProviderTurnedAway
+
+
 @pytest.mark.parametrize(
-    ("response", "status_code", "may_have_reached", "words"),
+    ("response", "status_code", "expected", "words"),
     [
-        (httpx.Response(502, html="<h1>502 Bad Gateway</h1>cloudflare"), 502, True, "Bad Gateway"),
-        (httpx.Response(500, json={"error": "Server error"}), 500, True, "HTTP 500"),
-        (httpx.Response(200, html="<!DOCTYPE html><title>Login</title>"), 200, True, "Login"),
-        (raw('{"order": 235'), 200, True, "not JSON"),
-        (raw(""), 200, True, "empty body"),
-        (raw(b"\xff\xfe{"), 200, True, "not JSON"),
-        (raw("[" * 100_000 + "]" * 100_000), 200, True, "not JSON"),
-        (httpx.Response(302, headers={"location": "https://p.test/login"}), 302, False, "redirect"),
-        (httpx.Response(301, headers={"location": "/api/v2/"}), 301, False, "/api/v2/"),
-        (httpx.Response(404, html="Not Found"), 404, False, "HTTP 404"),
-        (httpx.Response(429, html="Too Many Requests"), 429, False, "HTTP 429"),
-        (httpx.Response(201, json={"order": 1}), 201, True, "HTTP 201"),
+        (httpx.Response(502, html="<h1>502 Bad Gateway</h1>cloudflare"), 502, Bad, "Bad Gateway"),
+        (httpx.Response(500, json={"error": "Server error"}), 500, Bad, "HTTP 500"),
+        (httpx.Response(200, html="<!DOCTYPE html><title>Login</title>"), 200, Bad, "Login"),
+        (raw('{"order": 235'), 200, Bad, "not JSON"),
+        (raw(""), 200, Bad, "empty body"),
+        (raw(b"\xff\xfe{"), 200, Bad, "not JSON"),
+        (raw("[" * 100_000 + "]" * 100_000), 200, Bad, "not JSON"),
+        (httpx.Response(302, headers={"location": "https://p.test/login"}), 302, Away, "redirect"),
+        (httpx.Response(301, headers={"location": "/api/v2/"}), 301, Away, "/api/v2/"),
+        (httpx.Response(404, html="Not Found"), 404, Away, "HTTP 404"),
+        (httpx.Response(429, html="Too Many Requests"), 429, Away, "HTTP 429"),
+        (httpx.Response(201, json={"order": 1}), 201, Bad, "HTTP 201"),
     ],
 )  # fmt: skip
-def test_unusable_answers_are_bad_replies(response, status_code, may_have_reached, words):
+def test_unusable_answers_are_bad_replies_or_turned_away(response, status_code, expected, words):
     calls: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request)
         return response
 
-    with pytest.raises(ProviderBadReply) as info:
+    with pytest.raises(ProviderError) as info:
         client_for(handler).add(1, link="https://x.test/a", quantity=100)
     exc = info.value
-    assert exc.status_code == status_code
-    assert exc.may_have_reached is may_have_reached
+    assert type(exc) is expected
+    assert exc.status_code == status_code  # type: ignore[attr-defined]
+    # What stands in front of the API turned it away: surely not processed.
+    assert exc.may_have_reached is (expected is Bad)
     assert words in str(exc)
     assert len(calls) == 1  # a redirect is reported, never followed
 
@@ -742,6 +748,8 @@ def test_the_exception_hierarchy_and_class_flags():
     assert ProviderUnreachable.may_have_reached is False
     assert ProviderTimeout.may_have_reached is True
     assert ProviderBadReply.may_have_reached is True
+    assert issubclass(ProviderTurnedAway, ProviderUnreachable)
+    assert ProviderTurnedAway.may_have_reached is False
     assert ProviderRefused.may_have_reached is False
     assert ProviderAuthFailed.may_have_reached is False
 
@@ -861,7 +869,7 @@ def test_round_trip_over_a_real_loopback_server(loopback):
         with pytest.raises(ProviderRefused) as info:
             client.refill_status(1)
         assert info.value.message == "Incorrect request"
-        with pytest.raises(ProviderBadReply) as moved:
+        with pytest.raises(ProviderTurnedAway) as moved:
             ProviderClient(f"{base}/moved", KEY).balance()
         assert moved.value.status_code == 302
     assert [path for path, _, _ in handler.seen] == ["/api/v2"] * 5 + ["/moved"]

@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--email", default="")
         parser.add_argument("--password", default=None, help="For the web pages; none: no login")
         parser.add_argument("--currency", default=None)
+        parser.add_argument("--discount", default="0", help="Percent off every rate, e.g. 12.5")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -26,6 +27,7 @@ class Command(BaseCommand):
                 email=opts["email"],
                 password=opts["password"],
                 currency=opts["currency"],
+                discount_percent=opts["discount"],
             )
         except (PanelError, ValueError) as exc:
             raise CommandError(getattr(exc, "message", str(exc))) from exc

@@ -1,13 +1,19 @@
 """Seed the demo: a catalog with every order type bought from the simulator, an admin,
-a customer with a balance.
+a customer with a balance — once.
 
-Safe to run on every start: it creates what is missing and reuses what is there. The admin
-password and the customer's API key are kept in var/ (mode 0600) so they can be shown again.
+`make run` runs it on every start, so it seeds only a panel with no superuser yet (a fresh
+database) and, once the admin exists, never changes anything again: not the admin's
+password, not a price, a switch, a balance or a key the operator changed, nor what they
+deleted. A panel whose operator made their own superuser first gets no demo at all. Later
+runs only print how to log in, with the credentials kept in var/ (mode 0600) while they
+still work, and point the demo provider at the simulator's port if it moved (and only if
+the operator has not pointed it elsewhere).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +38,10 @@ T = ServiceType
 DEMO_MARKUP = ("percent", Decimal(25))
 #: Beside the provider's subscriptions, one fulfilled by hand, to show the operator's side.
 MANUAL_SUBSCRIPTION = ("Instagram Auto Likes (by hand)", "0.35", 50, 5000)
+DEMO_PROVIDER = "Simulator"
+ADMIN = "admin"
+#: The demo provider's URL as seeded: the simulator on loopback. Any other is the operator's.
+_SIMULATOR_URL = re.compile(r"http://127\.0\.0\.1:[0-9]+/api/v2")
 
 
 class Command(BaseCommand):
@@ -49,33 +59,68 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         var = Path(settings.VAR_DIR)
-        self._catalog(int(opts["simulator_port"]))
-        password = self._admin(var / "demo-admin-password")
-        key = self._customer(opts["customer"], opts["balance"], var / "demo-api-key")
+        password_file, key_file = var / "demo-admin-password", var / "demo-api-key"
+        simulator_url = f"http://127.0.0.1:{opts['simulator_port']}/api/v2"
+        User = get_user_model()
+        # The admin is made last: until it exists the seed is unfinished, and a rerun ends
+        # it (every step before it reuses what an earlier run made).
+        if not User.objects.filter(is_superuser=True).exists():
+            self._catalog(simulator_url)
+            self._customer(opts["customer"], opts["balance"], key_file)
+            self._admin(password_file)
+        else:
+            self._follow_simulator(simulator_url)
         url = f"http://127.0.0.1:{opts['port']}"
-        self.stdout.write(
-            "\n".join(
-                [
-                    "",
-                    f"  smmpanel demo      {url}/",
-                    f"  Admin site         {url}/admin/   user: admin   password: {password}",
-                    f"  API endpoint       {url}/api/v2",
-                    f"  Customer API key   {key}   (also in {var / 'demo-api-key'})",
-                    f"  Try it:  curl -d key={key} -d action=balance {url}/api/v2",
-                    "",
-                ]
+        key = read_secret(key_file)
+        lines = [
+            "",
+            f"  smmpanel demo      {url}/",
+            f"  Admin site         {url}/admin/   {self._login(password_file)}",
+            f"  API endpoint       {url}/api/v2",
+        ]
+        if key and customer_by_api_key(key) is not None:
+            lines += [
+                f"  Customer API key   {key}   (also in {key_file})",
+                f"  Try it:  curl -d key={key} -d action=balance {url}/api/v2",
+            ]
+        elif key:
+            lines.append(
+                f"  Customer API key   the one in {key_file} no longer works (revoked, or its"
+                " customer disabled): make one in the admin (Customers, Create a new API key)"
             )
-        )
+        self.stdout.write("\n".join([*lines, ""]))
+
+    def _login(self, password_file: Path) -> str:
+        """How to log in to the admin, without resetting anything."""
+        admin = get_user_model().objects.filter(username=ADMIN).first()
+        if admin is None:
+            return "log in with your own account"
+        password = read_secret(password_file)
+        if password and admin.check_password(password):
+            return f"user: {ADMIN}   password: {password}"
+        return f"user: {ADMIN}   password: changed since the demo set it (not shown)"
+
+    def _follow_simulator(self, simulator_url: str) -> None:
+        """The simulator listens where `make run` says; the demo provider follows it, unless
+        the operator pointed the provider somewhere else."""
+        provider = Provider.objects.filter(name=DEMO_PROVIDER).first()
+        if (
+            provider is not None
+            and provider.api_url != simulator_url
+            and _SIMULATOR_URL.fullmatch(provider.api_url)
+        ):
+            Provider.objects.filter(pk=provider.pk, api_url=provider.api_url).update(
+                api_url=simulator_url
+            )
 
     @transaction.atomic
-    def _catalog(self, simulator_port: int) -> None:
+    def _catalog(self, url: str) -> None:
         """The simulator's catalog at a 25% markup, bought from it; a subscription by hand."""
-        url = f"http://127.0.0.1:{simulator_port}/api/v2"
-        provider = Provider.objects.filter(name="Simulator").first()
+        provider = Provider.objects.filter(name=DEMO_PROVIDER).first()
         if provider is None:
-            provider = provider_create(name="Simulator", api_url=url, api_key="sim-key")
-        elif provider.api_url != url:
-            Provider.objects.filter(pk=provider.pk).update(api_url=url)
+            provider = provider_create(name=DEMO_PROVIDER, api_url=url, api_key="sim-key")
+        else:
+            self._follow_simulator(url)
         for position, item in enumerate(DEFAULT_SERVICES):
             if not item.enabled:
                 continue
@@ -108,29 +153,22 @@ class Command(BaseCommand):
             ),
         )  # fmt: skip
 
-    def _admin(self, path: Path) -> str:
-        User = get_user_model()
-        password = read_secret(path)
-        admin = User.objects.filter(username="admin").first()
-        if admin is None or not password or not admin.check_password(password):
-            password = secrets.token_urlsafe(12)
-            if admin is None:
-                User.objects.create_superuser("admin", "admin@example.com", password)
-            else:
-                admin.set_password(password)
-                admin.save(update_fields=["password"])
-            write_secret(path, password)
-        return password
+    def _admin(self, path: Path) -> None:
+        """The demo's superuser, with the password kept in var/ (reused when a database is
+        made anew beside it) or a new one."""
+        password = read_secret(path) or secrets.token_urlsafe(12)
+        get_user_model().objects.create_superuser(ADMIN, "admin@example.com", password)
+        write_secret(path, password)
 
-    def _customer(self, username: str, balance: str, path: Path) -> str:
+    def _customer(self, username: str, balance: str, path: Path) -> None:
         customer = Customer.objects.filter(user__username=username).first()
-        key = read_secret(path)
         if customer is None:
-            customer, key = customer_create(
+            _, key = customer_create(
                 username=username, balance=balance, password=secrets.token_urlsafe(12)
             )
-        elif not key or getattr(customer_by_api_key(key), "pk", None) != customer.pk:
+        elif getattr(customer_by_api_key(read_secret(path)), "pk", None) == customer.pk:
+            return  # made by an earlier run that stopped before the admin, its key kept
+        else:
             _, key = api_key_create(customer=customer, label="demo")
         # The key alone, so scripts can read it with $(cat var/demo-api-key).
         write_secret(path, key)
-        return key
