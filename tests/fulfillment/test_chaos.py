@@ -16,7 +16,7 @@ from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import Service, ServiceType
 from smmpanel.core.errors import PanelError
 from smmpanel.core.money import ZERO, price
-from smmpanel.fulfillment.services import held_attach, held_resend
+from smmpanel.orders.held import held_attach, held_resend
 from smmpanel.orders.models import ForwardState, Order
 from smmpanel.orders.services import order_cancel_request, order_place
 from smmpanel.orders.states import ACTIVE_STATUSES

@@ -13,7 +13,7 @@ from django.utils import timezone
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import Service
 from smmpanel.core.money import price
-from smmpanel.fulfillment.services import held_refund
+from smmpanel.orders.held import held_refund
 from smmpanel.orders.models import ForwardState, Order, Refill
 from smmpanel.orders.services import order_cancel_request, order_place, refill_request
 from smmpanel.providers.models import Provider
