@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "smmpanel.fulfillment",
     "smmpanel.api_v2",
     "smmpanel.web",
+    "smmpanel.ops",
 ]
 
 MIDDLEWARE = [
