@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "smmpanel.api_v2",
     "smmpanel.web",
     "smmpanel.ops",
+    "smmpanel.simulator",
 ]
 
 MIDDLEWARE = [

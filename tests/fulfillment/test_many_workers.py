@@ -26,9 +26,9 @@ from django.utils import timezone
 from smmpanel.billing.services import ledger_verify
 from smmpanel.catalog.models import ServiceType
 from smmpanel.core import crypto
-from smmpanel.fulfillment.simulator import Simulator
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
 from smmpanel.orders.states import FINAL_STATUSES
+from smmpanel.simulator.server import Simulator
 from tests.conftest import panel_processes, postgres_only
 from tests.factories import make_customer
 from tests.fulfillment.conftest import place, service_of
