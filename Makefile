@@ -56,6 +56,7 @@ lint: dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy smmpanel
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(SMM) makemigrations --check --dry-run
 
 format: dev
