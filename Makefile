@@ -6,7 +6,10 @@ SIM_PORT ?= 9100
 PY := $(VENV)/bin/python
 SMM := $(VENV)/bin/smmpanel
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+# pytest-xdist processes: one per CPU by default; PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
+PYTEST = $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 .PHONY: run test test-sqlite test-postgres lint format bench install dev clean
 
@@ -32,26 +35,28 @@ run: install
 	$(SMM) demo-seed --port $(PORT) --simulator-port $(SIM_PORT)
 	$(SMM) up --port $(PORT) --simulator --simulator-port $(SIM_PORT)
 
-## make test: the whole suite on SQLite, then again on PostgreSQL when it is reachable.
+## make test: the whole suite on SQLite, then again on PostgreSQL when it is reachable,
+## each spread over $(PYTEST_WORKERS) processes (every process makes its own test database).
 test: dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST)
 	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== PostgreSQL is reachable: the suite again on PostgreSQL =="; \
-		DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(PYTEST_ARGS); \
+		DATABASE_URL='$(PG_URL)' $(PYTEST); \
 	else \
 		echo "== PostgreSQL not reachable at $(PG_URL): ran on SQLite only =="; \
 	fi
 
 test-sqlite: dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PYTEST)
 
 test-postgres: dev
-	DATABASE_URL='$(PG_URL)' $(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL='$(PG_URL)' $(PYTEST)
 
 lint: dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy smmpanel
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(SMM) makemigrations --check --dry-run
 
 format: dev

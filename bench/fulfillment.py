@@ -227,13 +227,13 @@ class Bench:
     def __init__(self, args: argparse.Namespace, env: dict[str, str], engine: str) -> None:
         from smmpanel.accounts.services import customer_create
         from smmpanel.catalog.models import Service
-        from smmpanel.fulfillment.simulator import Simulator
         from smmpanel.providers.client import ProviderClient
         from smmpanel.providers.services import (
             import_preview,
             provider_create,
             services_import,
         )
+        from smmpanel.simulator.server import Simulator
 
         self.args, self.env, self.engine = args, env, engine
         self.sim = Simulator(speed=1e9, start_delay=0.0, seed=1, balance="1000000000")
@@ -334,8 +334,8 @@ class Bench:
         from django.db.models import Max, Min
         from django.utils import timezone
 
-        from smmpanel.fulfillment.simulator import IN_PROGRESS
         from smmpanel.orders.models import ForwardState, Order
+        from smmpanel.simulator.server import IN_PROGRESS
 
         sim = self.sim
         sim.configure(speed=1e-9, start_delay=0.0, duplicate_link_check=False)

@@ -103,12 +103,12 @@ def _run(args: argparse.Namespace, var: str) -> None:
 
     from smmpanel.accounts.services import customer_create
     from smmpanel.catalog.models import Service
-    from smmpanel.fulfillment.simulator import Simulator
     from smmpanel.fulfillment.worker import Worker, WorkerConfig
     from smmpanel.orders.models import Order
     from smmpanel.orders.services import order_place
     from smmpanel.providers.client import ProviderClient
     from smmpanel.providers.services import import_preview, provider_create, services_import
+    from smmpanel.simulator.server import Simulator
 
     call_command("migrate", "--noinput", verbosity=0)
     n, m = args.lifecycle_orders, args.lifecycle_subscriptions

@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "smmpanel.fulfillment",
     "smmpanel.api_v2",
     "smmpanel.web",
+    "smmpanel.ops",
+    "smmpanel.simulator",
 ]
 
 MIDDLEWARE = [

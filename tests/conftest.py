@@ -57,3 +57,8 @@ postgres_only = pytest.mark.skipif(
     not os.environ.get("DATABASE_URL", "").startswith(("postgres", "postgresql")),
     reason="proven on PostgreSQL; SQLite has one writer at a time",
 )
+
+#: For tests that start the panel's own processes (web server, workers, simulator) and load
+#: both CPUs for tens of seconds: under pytest-xdist (`--dist loadgroup`) one process runs
+#: them one after another, so they never starve each other's timeouts and leases.
+panel_processes = pytest.mark.xdist_group("panel-processes")

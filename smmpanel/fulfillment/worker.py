@@ -3,7 +3,7 @@ the runs of drip-feeds the panel runs itself (orders/dripfeed.py); charge the po
 subscriptions at providers as they appear, and expire or resume the others
 (orders/subscriptions.py).
 
-Each pass claims due rows with a lease (claims.py), talks to providers with no transaction
+Each pass claims due rows with a lease (core/queue.py), talks to providers with no transaction
 open, then records the outcome conditionally on still holding the lease. Faults are sorted
 by what they tell us about the request (the client's `may_have_reached`; `_add_failed`
 decides for an `add`):
@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import ConflictError, PanelError
-from smmpanel.fulfillment.claims import claim
+from smmpanel.core.queue import claim
 from smmpanel.fulfillment.forwarding import upstream_params
 from smmpanel.fulfillment.upstream_status import is_forward, map_status, subscription_end
 from smmpanel.orders.dripfeed import dripfeed_advance

@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from smmpanel.core.admin_forms import ProgressActionForm, action_value, run_each
 from smmpanel.core.errors import PanelError
 from smmpanel.core.parsing import parse_whole
-from smmpanel.fulfillment.services import held_attach, held_refund, held_resend
 from smmpanel.orders.dripfeed import dripfeed_stop
+from smmpanel.orders.held import held_attach, held_refund, held_resend
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.services import order_progress, order_transition, refill_transition
 from smmpanel.orders.states import OrderStatus, RefillStatus

@@ -32,7 +32,7 @@ class ForwardState(models.TextChoices):
 
 class WorkerJob(models.Model):
     """The columns that make a row the worker's job: where it stands with its provider,
-    when to look at it next, and the lease of the worker looking at it (fulfillment/claims)."""
+    when to look at it next, and the lease of the worker looking at it (core/queue.py)."""
 
     forward_state = models.CharField(
         max_length=10, choices=ForwardState.choices, default=ForwardState.MANUAL, editable=False

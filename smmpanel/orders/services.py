@@ -24,7 +24,7 @@ from smmpanel.core import errors
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.core.parsing import MAX_WHOLE
-from smmpanel.fulfillment.claims import lease_free
+from smmpanel.core.queue import lease_free
 from smmpanel.orders.dripfeed import dripfeed_wake
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.states import (

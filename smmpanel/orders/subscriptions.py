@@ -31,7 +31,7 @@ from smmpanel.catalog.models import ServiceType
 from smmpanel.core import errors
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO, price, quantize
-from smmpanel.fulfillment.claims import lease_free
+from smmpanel.core.queue import lease_free
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
 from smmpanel.orders.states import OrderStatus
 

@@ -12,13 +12,13 @@ import httpx
 import pytest
 
 from smmpanel.catalog.models import Service, ServiceType
-from smmpanel.fulfillment.simulator import Simulator
 from smmpanel.fulfillment.worker import Worker, WorkerConfig
 from smmpanel.orders.models import Order
 from smmpanel.orders.services import order_place
 from smmpanel.providers.client import ProviderClient
 from smmpanel.providers.models import Provider
 from smmpanel.providers.services import import_preview, provider_create, services_import
+from smmpanel.simulator.server import Simulator
 
 _links = itertools.count(1)
 

@@ -16,7 +16,7 @@ from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import Service, ServiceType
 from smmpanel.core.errors import PanelError
 from smmpanel.core.money import ZERO, price
-from smmpanel.fulfillment.services import held_attach, held_resend
+from smmpanel.orders.held import held_attach, held_resend
 from smmpanel.orders.models import ForwardState, Order
 from smmpanel.orders.services import order_cancel_request, order_place
 from smmpanel.orders.states import ACTIVE_STATUSES
@@ -167,7 +167,9 @@ def test_chaos_drip_feeds_and_subscriptions_keep_the_money_exact(sim, provider, 
         drive(worker, settled, seconds=90)
 
     stats = sim.stats()
-    assert sum(stats["faults"].values()) > 10, "the chaos did not happen"
+    # About fifty requests meet the storm, a quarter of them faulted; how many exactly turns on
+    # the machine's pace (6 to 14 seen at this seed), so only a storm that missed is an error.
+    assert sum(stats["faults"].values()) >= 3, "the chaos did not happen"
     ids = [o for o in Order.objects.exclude(provider_order_id=None).values_list(
         "provider_order_id", flat=True)]  # fmt: skip
     assert len(ids) == len(set(ids)), "an upstream order is followed by two orders here"

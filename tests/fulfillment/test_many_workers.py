@@ -26,10 +26,10 @@ from django.utils import timezone
 from smmpanel.billing.services import ledger_verify
 from smmpanel.catalog.models import ServiceType
 from smmpanel.core import crypto
-from smmpanel.fulfillment.simulator import Simulator
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
 from smmpanel.orders.states import FINAL_STATUSES
-from tests.conftest import postgres_only
+from smmpanel.simulator.server import Simulator
+from tests.conftest import panel_processes, postgres_only
 from tests.factories import make_customer
 from tests.fulfillment.conftest import place, service_of
 
@@ -41,7 +41,7 @@ KILL_AFTER_FORWARDED = 300
 SMMPANEL = Path(sys.executable).with_name("smmpanel")
 WORKER_ARGS = ("--poll-seconds", "0.2", "--idle-seconds", "0.05")
 
-pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
+pytestmark = [postgres_only, panel_processes, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

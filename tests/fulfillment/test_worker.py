@@ -12,8 +12,8 @@ from django.db.models import Q
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import ServiceType
 from smmpanel.core.money import price
-from smmpanel.fulfillment.services import held_attach, held_refund, held_resend
 from smmpanel.fulfillment.worker import Worker
+from smmpanel.orders.held import held_attach, held_refund, held_resend
 from smmpanel.orders.models import ForwardState, Order, Refill
 from smmpanel.orders.services import order_cancel_request, refill_request
 from smmpanel.providers.models import Provider

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import panel_processes
+
+pytestmark = panel_processes
+
 
 def _free_port() -> int:
     with socket.socket() as s:

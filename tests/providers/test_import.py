@@ -12,7 +12,6 @@ from django.urls import reverse
 
 from smmpanel.catalog.models import Service
 from smmpanel.core.errors import PanelError
-from smmpanel.fulfillment.simulator import DEFAULT_SERVICES, SimService, Simulator
 from smmpanel.providers.client import ProviderClient
 from smmpanel.providers.models import Provider
 from smmpanel.providers.services import (
@@ -23,6 +22,7 @@ from smmpanel.providers.services import (
     provider_create,
     services_import,
 )
+from smmpanel.simulator.server import DEFAULT_SERVICES, SimService, Simulator
 
 pytestmark = pytest.mark.django_db
 

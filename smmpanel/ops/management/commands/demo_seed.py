@@ -29,9 +29,9 @@ from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.accounts.services import api_key_create, customer_create
 from smmpanel.catalog.models import Category, Service, ServiceType
 from smmpanel.core.secret_files import read_secret, write_secret
-from smmpanel.fulfillment.simulator import DEFAULT_SERVICES
 from smmpanel.providers.models import Provider
 from smmpanel.providers.services import marked_up, provider_create
+from smmpanel.simulator.server import DEFAULT_SERVICES
 
 T = ServiceType
 #: The demo buys from the simulator (`smmpanel simulator`) at this markup.

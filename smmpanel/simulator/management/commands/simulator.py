@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from smmpanel.fulfillment.simulator import FaultRates, Simulator
+from smmpanel.simulator.server import FaultRates, Simulator
 
 
 def _rate(text: str) -> float:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from smmpanel.fulfillment.simulator import (
+from smmpanel.simulator.server import (
     ACTIVE_ORDER_LINK,
     DEFAULT_SERVICES,
     SERVICE_TYPES,
