@@ -1,0 +1,145 @@
+"""Hostile and broken API traffic (issue 13, items 6-10): whatever arrives, the reply is
+HTTP 200 JSON with one `error` that names the problem; nothing is charged, and nothing
+reaches the database that it cannot store."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import RequestFactory
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from smmpanel.api_v2.params import MAX_JSON_DEPTH, request_params
+from smmpanel.core.errors import PanelError
+from tests.api_v2.conftest import Caller
+from tests.factories import Api
+
+BALANCE = {"balance": "100.00000", "currency": "USD"}
+TOO_DEEP = {"error": f"Malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels"}
+
+
+@pytest.fixture
+def send(api: Api):
+    """Post a raw body through Django's whole stack; an HTML 500 fails the decode."""
+
+    def post(body: str | bytes, content_type: str = "application/json") -> object:
+        response = api.client.post(
+            "/api/v2", body, content_type=content_type, raise_request_exception=False
+        )
+        return api.decode(response)
+
+    return post
+
+
+def body(**raw: str) -> str:
+    """A JSON object from parameter values given as raw JSON text."""
+    return "{" + ",".join(f"{json.dumps(name)}:{value}" for name, value in raw.items()) + "}"
+
+
+def nested(depth: int, shape: str) -> str:
+    """JSON text of `depth` nested lists or objects around a 1."""
+    if shape == "list":
+        return "[" * depth + "1" + "]" * depth
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+# --- item 6: nesting at any depth --------------------------------------------------------
+
+DEPTHS = [1, 2, 3, MAX_JSON_DEPTH - 1, MAX_JSON_DEPTH, MAX_JSON_DEPTH + 1, 100, 500, 900]
+DEPTHS += [990, 1000, 5000, 100_000]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shape", ["list", "object"])
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_a_nested_parameter_at_any_depth_gets_a_json_reply(send, me: Caller, depth, shape):
+    for key in (me.key, "wrong"):
+        reply = send(body(key=json.dumps(key), action='"balance"', extra=nested(depth, shape)))
+        if depth >= MAX_JSON_DEPTH:  # the value sits one level inside the body's object
+            assert reply == TOO_DEEP, (depth, key)
+        elif key == me.key:
+            assert reply == BALANCE, depth  # an unknown parameter is ignored, however shaped
+        else:
+            assert reply == {"error": "Invalid API key"}, depth
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shape", ["list", "object"])
+@pytest.mark.parametrize("name", ["action", "orders", "link", "comments"])
+def test_nesting_in_a_parameter_the_panel_reads_is_refused_before_the_key(send, name, shape):
+    # The issue's reproduction: 900 levels under a parameter, and no valid key at all.
+    reply = send(body(**{"key": '"nope"', "action": '"add"', name: nested(900, shape)}))
+    assert reply == TOO_DEEP
+
+
+@pytest.mark.django_db
+def test_brackets_inside_strings_are_not_nesting(send, me: Caller):
+    looks_deep = '[{"\\"' * 5000
+    text = json.dumps({"key": me.key, "action": "balance", "note": looks_deep, "x": [[1]]})
+    assert send(text) == BALANCE
+
+
+@pytest.mark.django_db
+def test_unbalanced_brackets_are_malformed(send):
+    for text in ('{"key": "k", "x": ' + "[" * 50_000, '{"key": "k", "x": [}]}', "]" * 1000):
+        reply = send(text)
+        assert set(reply) == {"error"} and reply["error"].startswith("Malformed JSON"), text[:30]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=60,
+)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(extra=JSON_VALUES, depth=st.integers(0, 3000), name=st.sampled_from(["x", "orders"]))
+def test_any_json_value_at_any_depth_is_answered_in_json(send, me: Caller, extra, depth, name):
+    value = "[" * depth + json.dumps(extra) + "]" * depth
+    reply = send(body(key=json.dumps(me.key), action='"status"', **{name: value}))
+    assert isinstance(reply, dict)
+
+
+def depth_of(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(depth_of, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(depth_of, value.values()), default=0)
+    return 0
+
+
+def wrapped(value: object, wrap: str) -> object:
+    if wrap == "list":
+        return [value]
+    if wrap == "object":
+        return {"k": value}
+    return [1, {"k": value}, []]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    inner=JSON_VALUES,
+    wraps=st.lists(st.sampled_from(["list", "object", "both"]), max_size=MAX_JSON_DEPTH + 8),
+)
+def test_the_depth_limit_is_exact_for_any_shape(inner, wraps):
+    value = inner
+    for wrap in wraps:
+        value = wrapped(value, wrap)
+    request = RequestFactory().post(
+        "/api/v2", json.dumps({"x": value}), content_type="application/json"
+    )
+    try:
+        request_params(request)
+        refused = False
+    except PanelError as exc:
+        assert exc.message == TOO_DEEP["error"]
+        refused = True
+    assert refused == (depth_of({"x": value}) > MAX_JSON_DEPTH)
