@@ -17,7 +17,7 @@ from typing import Any
 from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import BAD_LINK, QUANTITY_LESS, QUANTITY_MORE, PanelError
 from smmpanel.core.money import ZERO, price
-from smmpanel.core.parsing import parse_whole, split_lines
+from smmpanel.core.parsing import parse_whole, split_lines, text_problem
 from smmpanel.orders.states import OrderStatus
 
 T = ServiceType
@@ -126,6 +126,7 @@ def clean_link(raw: str) -> str:
     if (
         not link
         or len(link) > MAX_LINK
+        or text_problem(link)
         or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in link)
     ):
         raise PanelError(BAD_LINK)
@@ -169,9 +170,8 @@ def order_spec(terms: ServiceTerms, params: Mapping[str, str]) -> OrderSpec:
             value = params[name].strip()
             if len(value) > size:
                 raise PanelError(f"Invalid {name}: longer than {size} characters")
-            if "\x00" in value:
-                # PostgreSQL cannot store a NUL in text: refuse it here, by name.
-                raise PanelError(f"Invalid {name}: contains a NUL character")
+            if problem := text_problem(value):
+                raise PanelError(f"Invalid {name}: {problem}")
             fields[name] = value
 
     if kind == T.SUBSCRIPTIONS:

@@ -12,9 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smmpanel.api_v2.params import MAX_JSON_DEPTH, request_params
+from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import PanelError
-from tests.api_v2.conftest import Caller
-from tests.factories import Api
+from tests.api_v2.conftest import LINK, Caller
+from tests.factories import Api, make_service
+from tests.orders.helpers import params_for
+
+T = ServiceType
 
 BALANCE = {"balance": "100.00000", "currency": "USD"}
 TOO_DEEP = {"error": f"Malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels"}
@@ -143,3 +147,82 @@ def test_the_depth_limit_is_exact_for_any_shape(inner, wraps):
         assert exc.message == TOO_DEEP["error"]
         refused = True
     assert refused == (depth_of({"x": value}) > MAX_JSON_DEPTH)
+
+
+# --- item 7: text no database can store ---------------------------------------------------
+
+#: What a JSON body may carry that is not storable text: lone UTF-16 surrogates (a JS
+#: client cutting an emoji in half sends "\ud83d") and NUL, which PostgreSQL refuses.
+UNSTORABLE = {"lone surrogate": "\ud800", "half an emoji": "\ud83d", "low half": "\ude00"}
+UNSTORABLE["NUL"] = "\x00"
+TEXT_PARAMETERS = ["link", "comments", "usernames", "hashtags", "hashtag", "username"]
+TEXT_PARAMETERS += ["media", "answer_number", "groups"]
+
+
+def spoiled(value: str, bad: str) -> list[str]:
+    """`value` with `bad` inside its first word (or line, for the lists), and at its end."""
+    return [value[:2] + bad + value[2:], value + bad]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("service_type", list(T), ids=lambda t: t.value)
+def test_unstorable_text_in_any_text_parameter_is_refused_by_name(
+    send, me: Caller, service_type, caplog
+):
+    service = make_service(type=service_type, rate="1.00", min=1)
+    params = {"key": me.key, "action": "add", "service": str(service.pk)}
+    params |= params_for(service_type)
+    names = [n for n in TEXT_PARAMETERS if n in params]
+    assert names
+    for name in names:
+        for what, bad in UNSTORABLE.items():
+            for value in spoiled(params[name], bad):
+                reply = send(json.dumps({**params, name: value}))
+                if name == "link":
+                    assert reply == {"error": "Bad link"}, (value, what)
+                else:
+                    assert set(reply) == {"error"}, (name, what)
+                    assert reply["error"].startswith(f"Invalid {name}: "), (name, value, reply)
+    assert me.order_count() == 0
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+
+
+@pytest.mark.django_db
+def test_unstorable_text_in_a_form_is_refused_by_name(me: Caller):
+    service = make_service(type=T.COMMENT_REPLIES, rate="1.00", min=1)
+    params = {"service": str(service.pk), **params_for(T.COMMENT_REPLIES)}
+    for name in ("link", "username", "comments"):
+        for value in spoiled(params[name], "\x00"):
+            reply = me("add", **{**params, name: value})
+            named = "Bad link" if name == "link" else f"Invalid {name}: "
+            assert set(reply) == {"error"} and reply["error"].startswith(named), (name, reply)
+    assert me.order_count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("what", list(UNSTORABLE))
+def test_unstorable_text_where_an_id_number_or_date_belongs(send, me: Caller, what):
+    bad = UNSTORABLE[what]
+    service = make_service(rate="1.00", min=1)
+    sub = make_service(type=T.SUBSCRIPTIONS, rate="1.00", min=1)
+    call = lambda **p: send(json.dumps({"key": me.key, **p}))  # noqa: E731
+    assert call(action="balance" + bad) == {"error": "Incorrect request"}
+    assert send(json.dumps({"key": me.key + bad, "action": "balance"})) == {
+        "error": "Invalid API key"
+    }
+    assert call(action="status", order="1" + bad) == {"error": "Incorrect order ID"}
+    assert call(action="status", orders=f"1{bad},2") == {
+        f"1{bad}": {"error": "Incorrect order ID"},
+        "2": {"error": "Incorrect order ID"},
+    }
+    assert call(action="refill_status", refill=bad) == {"error": "Refill not found"}
+    add = {"action": "add", "service": str(service.pk), "link": LINK, "quantity": "100"}
+    assert call(**{**add, "service": "1" + bad}) == {"error": "Incorrect service ID"}
+    for name in ("quantity", "runs", "interval"):
+        reply = call(**{**add, "runs": "2", "interval": "5", name: "5" + bad})
+        assert set(reply) == {"error"} and name in reply["error"], (name, reply)
+    subscribe = {"action": "add", "service": str(sub.pk), **params_for(T.SUBSCRIPTIONS)}
+    for name in ("min", "max", "delay", "posts", "old_posts", "expiry"):
+        reply = call(**{**subscribe, name: "1" + bad})
+        assert set(reply) == {"error"} and name in reply["error"], (name, reply)
+    assert me.order_count() == 0
