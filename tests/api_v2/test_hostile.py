@@ -14,6 +14,9 @@ from hypothesis import strategies as st
 from smmpanel.api_v2.params import MAX_JSON_DEPTH, request_params
 from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import PanelError
+from smmpanel.core.parsing import text_problem
+from smmpanel.orders.models import Order
+from smmpanel.orders.validation import clean_link
 from tests.api_v2.conftest import LINK, Caller
 from tests.factories import Api, make_service
 from tests.orders.helpers import params_for
@@ -226,3 +229,157 @@ def test_unstorable_text_where_an_id_number_or_date_belongs(send, me: Caller, wh
         reply = call(**{**subscribe, name: "1" + bad})
         assert set(reply) == {"error"} and name in reply["error"], (name, reply)
     assert me.order_count() == 0
+
+
+# --- item 8: a link is a link -------------------------------------------------------------
+
+GARBAGE_LINKS = [
+    "<script>alert(1)</script>",
+    "https://instagram.com/p/<script>alert(1)</script>",
+    'https://instagram.com/p/x"onmouseover="alert(1)',
+    "https://instagram.com/p/x>",
+    "\ufffd\ufffd\ufffd",
+    "https://instagram.com/p/\ufffd\ufffd",
+    "https://\ufffd.com/p",
+    "just some words",
+    "https://",
+    "https:///p/abc",
+    "https://.com/p",
+    "https://instagram..com/p",
+    "https://-/p",
+    "https://instagram.com:99999/p",
+    "https://user:password@instagram.com/p",
+    "https://instagram.com/p/\u200babc",  # a zero-width space pasted along
+    "https://instagram.com/\u202ep/abc",  # a right-to-left override
+    "instagram/p/abc",
+    "instagram.com p/abc",
+    "//instagram.com/p/abc",
+    "http:instagram.com",
+    "https:/instagram.com/p",
+    "vbscript:msgbox(1)",
+    "file:///etc/passwd",
+    "@",
+    "@bob smith",
+    "@<b>",
+    "!!!",
+    "...",
+    "https://instagram.com/" + "p" * 1990,
+]
+GOOD_LINKS = [
+    "https://www.instagram.com/p/Cx1/",
+    "https://www.tiktok.com/@some.user/video/7234567890123456789?lang=en",
+    "https://t.me/+AbCdEf12345",
+    "https://youtu.be/dQw4w9WgXcQ?si=abc&t=42#comments",
+    "https://vk.com/wall-1_2",
+    "https://пример.рф/путь/страница",
+    "https://xn--e1afmkfd.xn--p1ai/p",
+    "http://127.0.0.1:8080/p/1",
+    "https://e.x/d1",
+    "HTTPS://YOUTUBE.COM/watch?v=abc&t=1",
+    "instagram.com/some.account",
+    "www.instagram.com/p/abc?igsh=1",
+    "example.com:8080/page",
+    "t.me/channel",
+    "@some.account",
+    "@user_name-1",
+    "some.account",
+    "bob",
+    "https://instagram.com/" + "p" * (2000 - len("https://instagram.com/")),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("service_type", [t for t in T if t != T.SUBSCRIPTIONS])
+def test_garbage_links_are_bad_links_and_charge_nothing(send, me: Caller, service_type):
+    service = make_service(type=service_type, rate="1.00", min=1)
+    params = {"key": me.key, "action": "add", "service": str(service.pk)}
+    params |= params_for(service_type)
+    for link in GARBAGE_LINKS:
+        reply = send(json.dumps({**params, "link": link}))
+        assert reply == {"error": "Bad link"}, link
+    assert me.order_count() == 0
+    assert me.balance() == 100
+
+
+@pytest.mark.django_db
+def test_a_link_of_bytes_that_are_not_utf8_is_a_bad_link(send, me: Caller):
+    service = make_service(rate="1.00", min=1)
+    form = f"key={me.key}&action=add&service={service.pk}&quantity=100&link="
+    # Percent-escaped bytes that are not UTF-8 arrive as U+FFFD. (Raw bytes in a form
+    # body are read as Latin-1 by Django: letters, indistinguishable from a name.)
+    for link in (b"%ff%fe%fd", b"https://instagram.com/p/%e9t%e9"):
+        reply = send(form.encode() + link, "application/x-www-form-urlencoded")
+        assert reply == {"error": "Bad link"}, link
+    assert me.order_count() == 0
+
+
+@pytest.mark.django_db
+def test_links_real_customers_paste_are_accepted_as_given(me: Caller):
+    service = make_service(rate="1.00", min=1)
+    for link in GOOD_LINKS:
+        order = me.add(service, link=link, quantity="100")
+        assert Order.objects.get(pk=order).link == link  # stored as given, not normalised
+
+
+BAD_USERNAMES = ["<script>alert(1)</script>", "bob smith", "\ufffd\ufffd", "bob<", 'bo"b', "@"]
+BAD_USERNAMES += ["b" * 301]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "service_type",
+    [T.MENTIONS_USER_FOLLOWERS, T.COMMENT_LIKES, T.COMMENT_REPLIES, T.SUBSCRIPTIONS],
+)
+def test_a_username_must_be_a_username(me: Caller, service_type):
+    service = make_service(type=service_type, rate="1.00", min=1)
+    params = params_for(service_type)
+    for username in BAD_USERNAMES:
+        reply = me("add", service=str(service.pk), **{**params, "username": username})
+        assert set(reply) == {"error"}, username
+        assert reply["error"].startswith("Invalid username: "), (username, reply)
+    assert me.order_count() == 0
+    good = ["alice", "@alice", "al.ice_99", "https://instagram.com/alice", "instagram.com/alice"]
+    for n, username in enumerate(good):
+        link = f"{LINK}/{n}"
+        me.add(service, **{**params, "link": link, "username": username})
+    stored = Order.objects.filter(customer_id=me.customer.pk).values_list("username", flat=True)
+    assert sorted(stored) == sorted(good)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("service_type", [T.MENTIONS_WITH_HASHTAGS, T.MENTIONS_CUSTOM_LIST])
+def test_every_line_of_usernames_must_be_a_username(me: Caller, service_type):
+    service = make_service(type=service_type, rate="1.00", min=1)
+    params = params_for(service_type)
+    for bad in BAD_USERNAMES:
+        reply = me("add", service=str(service.pk), **{**params, "usernames": f"alice\n{bad}\nb"})
+        assert set(reply) == {"error"}, bad
+        if text_problem(bad) is None:
+            assert reply["error"].startswith("Invalid usernames: line 2 "), (bad, reply)
+        else:
+            assert reply["error"].startswith("Invalid usernames: "), (bad, reply)
+    assert me.order_count() == 0
+    me.add(service, **{**params, "usernames": "@alice\r\n\r\nbob.b\ncarol_c\n"})
+
+
+@pytest.mark.django_db
+def test_media_must_be_a_link(me: Caller):
+    service = make_service(type=T.MENTIONS_MEDIA_LIKERS, rate="1.00", min=1)
+    params = params_for(T.MENTIONS_MEDIA_LIKERS)
+    for media in ("<script>alert(1)</script>", "\ufffd", "not a link", "javascript:alert(1)"):
+        reply = me("add", service=str(service.pk), **{**params, "media": media})
+        assert set(reply) == {"error"} and reply["error"].startswith("Invalid media: "), reply
+    assert me.order_count() == 0
+
+
+@settings(max_examples=500)
+@given(st.text(st.characters(exclude_categories=())) | st.sampled_from(GARBAGE_LINKS + GOOD_LINKS))
+def test_a_link_is_either_refused_as_bad_or_plain_printable_text(text):
+    try:
+        link = clean_link(text)
+    except PanelError as exc:
+        assert exc.message == "Bad link"
+        return
+    assert 0 < len(link) <= 2000 and link == text.strip()
+    link.encode("utf-8")
+    assert not any(ch.isspace() or not ch.isprintable() or ch in '<>"\\`\ufffd' for ch in link)
