@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from smmpanel.core.errors import PanelError
+from smmpanel.core.errors import INVALID_KEY, PanelError
 
 #: A parameter map: name -> the value as a string, as it would arrive form-encoded.
 Params = dict[str, str]
@@ -69,6 +69,9 @@ def _json_body(request: HttpRequest) -> Params:
         raise PanelError("Malformed JSON body") from exc
     if not isinstance(data, dict):
         raise PanelError("The JSON body must be an object of parameters")
+    if not isinstance(data.get("key", ""), str):
+        # A list would flatten to its one element and authenticate: a key is a string.
+        raise PanelError(INVALID_KEY)
     return {str(k): _as_text(v) for k, v in data.items()}
 
 

@@ -383,3 +383,31 @@ def test_a_link_is_either_refused_as_bad_or_plain_printable_text(text):
     assert 0 < len(link) <= 2000 and link == text.strip()
     link.encode("utf-8")
     assert not any(ch.isspace() or not ch.isprintable() or ch in '<>"\\`\ufffd' for ch in link)
+
+
+# --- item 9: only a string key authenticates ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_key_that_is_not_a_json_string_is_invalid(send, me: Caller):
+    for key in ([me.key], [me.key, me.key], [[me.key]], {"key": me.key}, [me.key, "x"]):
+        reply = send(json.dumps({"key": key, "action": "balance"}))
+        assert reply == {"error": "Invalid API key"}, key
+    for raw in ("null", "true", "1", "1.5", "[]"):
+        assert send(body(key=raw, action='"balance"')) == {"error": "Invalid API key"}, raw
+
+
+@pytest.mark.django_db
+def test_a_list_key_in_the_body_does_not_fall_back_to_the_query_string(api: Api, me: Caller):
+    response = api.client.post(
+        f"/api/v2?key={me.key}",
+        json.dumps({"key": [me.key], "action": "balance"}),
+        content_type="application/json",
+    )
+    assert api.decode(response) == {"error": "Invalid API key"}
+
+
+@pytest.mark.django_db
+def test_a_string_key_still_authenticates_in_json(send, me: Caller):
+    assert send(json.dumps({"key": me.key, "action": "balance"})) == BALANCE
+    assert send(json.dumps({"key": f" {me.key} ", "action": ["balance"]})) == BALANCE
