@@ -163,11 +163,7 @@ def clean_link(raw: str) -> str:
     """A link as given (trimmed): an http(s) URL, one pasted without `https://`, or the
     account it points at (`@bob`, `bob`: what follower services are ordered with)."""
     link = raw.strip()
-    if not (
-        0 < len(link) <= MAX_LINK
-        and _plain(link)
-        and (_is_url(link) or _is_handle(link))
-    ):
+    if not (0 < len(link) <= MAX_LINK and _plain(link) and (_is_url(link) or _is_handle(link))):
         raise PanelError(BAD_LINK)
     return link
 

@@ -411,3 +411,15 @@ def test_a_list_key_in_the_body_does_not_fall_back_to_the_query_string(api: Api,
 def test_a_string_key_still_authenticates_in_json(send, me: Caller):
     assert send(json.dumps({"key": me.key, "action": "balance"})) == BALANCE
     assert send(json.dumps({"key": f" {me.key} ", "action": ["balance"]})) == BALANCE
+
+
+@pytest.mark.django_db
+def test_a_defect_while_reading_the_request_is_still_a_json_error(send, monkeypatch, caplog):
+    def broken(request: object) -> None:
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr("smmpanel.api_v2.views.request_params", broken)
+    assert send(json.dumps({"key": "k", "action": "balance"})) == {
+        "error": "Internal error, please try again later"
+    }
+    assert any(r.levelname == "ERROR" and r.exc_info for r in caplog.records)
