@@ -48,12 +48,32 @@ def error(message: str) -> JsonResponse:
     return _reply({"error": message})
 
 
+def _action(params: Params) -> str:
+    """The action asked for. With none, the refill calls of the example API class panels
+    publish (and resellers copy), which leave it out: `order`/`orders` without `service`
+    is a refill, `refill`/`refills` its status; a request that is both is neither."""
+    action = params.get("action", "").strip().lower()
+    if action:
+        return action
+
+    def sent(name: str) -> bool:
+        return bool(params.get(name, "").strip())
+
+    refill = (sent("order") or sent("orders")) and "service" not in params
+    refill_status = sent("refill") or sent("refills")
+    if refill and not refill_status:
+        return "refill"
+    if refill_status and not (sent("order") or sent("orders")):
+        return "refill_status"
+    return ""
+
+
 def _dispatch(params: Params) -> Any:
     key = params.get("key", "").strip()
     customer = customer_by_api_key(key) if key else None
     if customer is None:
         raise PanelError(INVALID_KEY)
-    handler = ACTIONS.get(params.get("action", "").strip().lower())
+    handler = ACTIONS.get(_action(params))
     if handler is None:
         raise PanelError(INCORRECT_REQUEST)
     return handler(customer, params)
