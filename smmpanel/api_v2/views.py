@@ -56,14 +56,13 @@ def _action(params: Params) -> str:
     if action:
         return action
 
-    def sent(name: str) -> bool:
-        return bool(params.get(name, "").strip())
+    def sent(*names: str) -> bool:
+        return any(params.get(name, "").strip() for name in names)
 
-    refill = (sent("order") or sent("orders")) and "service" not in params
-    refill_status = sent("refill") or sent("refills")
-    if refill and not refill_status:
+    orders, refills = sent("order", "orders"), sent("refill", "refills")
+    if orders and not refills and "service" not in params:
         return "refill"
-    if refill_status and not (sent("order") or sent("orders")):
+    if refills and not orders:
         return "refill_status"
     return ""
 
@@ -97,7 +96,7 @@ def api_v2(request: HttpRequest) -> JsonResponse:
             log.warning("api_v2 action=%r: database busy, the client may retry: %s", action, exc)
             return error(BUSY)
         log.error(
-            "api_v2 action=%r: the database failed and will until it is fixed: %s",
+            "api_v2 action=%r: a database failure retries will not clear: %s",
             action,
             exc,
             exc_info=exc,
