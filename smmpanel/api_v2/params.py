@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.http import HttpRequest
 
-from smmpanel.core.errors import PanelError
+from smmpanel.core.errors import INVALID_KEY, PanelError
 
 #: A parameter map: name -> the value as a string, as it would arrive form-encoded.
 Params = dict[str, str]
+
+#: The deepest JSON body read. A parameter map is an object holding lists at most; far
+#: deeper, parsing and flattening would recurse until Python gives up mid-request.
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_ONE_KIND = str.maketrans("{}", "[]")
 
 
 def _as_text(value: Any) -> str:
@@ -28,14 +36,42 @@ def _as_text(value: Any) -> str:
     return json.dumps(value)
 
 
+def _check_nesting(text: str) -> None:
+    """Refuse a body nested deeper than MAX_JSON_DEPTH before anything recurses into it.
+
+    Measured without recursion: strings blanked out, the brackets left made one kind, then
+    the innermost pairs peeled, one level per round. A run of opening brackets longer than
+    the levels still allowed is too deep (the usual attack, caught in the first round); a
+    bracket left that never pairs up is malformed."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).translate(_ONE_KIND)
+    for peeled in range(MAX_JSON_DEPTH + 1):
+        if "[" * (MAX_JSON_DEPTH + 1 - peeled) in brackets:
+            raise PanelError(f"Malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels")
+        shorter = brackets.replace("[]", "")
+        if shorter == brackets:
+            break
+        brackets = shorter
+    if brackets:
+        raise PanelError("Malformed JSON body")
+
+
 def _json_body(request: HttpRequest) -> Params:
     try:
-        data = json.loads(request.body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        # RecursionError: a deeply nested body ("[[[[…") is garbage too, not a 500.
+        text = request.body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PanelError("Malformed JSON body") from exc
+    _check_nesting(text)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
         raise PanelError("Malformed JSON body") from exc
     if not isinstance(data, dict):
         raise PanelError("The JSON body must be an object of parameters")
+    if not isinstance(data.get("key", ""), str):
+        # A list would flatten to its one element and authenticate: a key is a string.
+        raise PanelError(INVALID_KEY)
     return {str(k): _as_text(v) for k, v in data.items()}
 
 

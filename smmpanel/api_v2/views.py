@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.db import DatabaseError
+from django.db import Error as DatabaseFailure
 from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from smmpanel.accounts.models import Customer
 from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.api_v2 import actions
+from smmpanel.api_v2.db_errors import BUSY, DOWN, is_transient
 from smmpanel.api_v2.params import Params, request_params
 from smmpanel.core.errors import INCORRECT_REQUEST, INVALID_KEY, PanelError
 
@@ -47,32 +48,61 @@ def error(message: str) -> JsonResponse:
     return _reply({"error": message})
 
 
+def _action(params: Params) -> str:
+    """The action asked for. With none, the refill calls of the example API class panels
+    publish (and resellers copy), which leave it out: `order`/`orders` without `service`
+    is a refill, `refill`/`refills` its status; a request that is both is neither."""
+    action = params.get("action", "").strip().lower()
+    if action:
+        return action
+
+    def sent(*names: str) -> bool:
+        return any(params.get(name, "").strip() for name in names)
+
+    orders, refills = sent("order", "orders"), sent("refill", "refills")
+    if orders and not refills and "service" not in params:
+        return "refill"
+    if refills and not orders:
+        return "refill_status"
+    return ""
+
+
+def _dispatch(params: Params) -> Any:
+    key = params.get("key", "").strip()
+    customer = customer_by_api_key(key) if key else None
+    if customer is None:
+        raise PanelError(INVALID_KEY)
+    handler = ACTIONS.get(_action(params))
+    if handler is None:
+        raise PanelError(INCORRECT_REQUEST)
+    return handler(customer, params)
+
+
 @csrf_exempt
 def api_v2(request: HttpRequest) -> JsonResponse:
+    params: Params = {}
     try:
         params = request_params(request)
+        return _reply(_dispatch(params))
     except PanelError as exc:
         return error(exc.message)
     # SuspiciousOperation covers RequestDataTooBig, TooManyFieldsSent and TooManyFilesSent:
     # Django would answer those with an HTML 400.
     except (SuspiciousOperation, MultiPartParserError, BadRequest):
         return error("The request body could not be read: malformed or too large")
-
-    key = params.get("key", "").strip()
-    try:
-        customer = customer_by_api_key(key) if key else None
-        if customer is None:
-            return error(INVALID_KEY)
-        handler = ACTIONS.get(params.get("action", "").strip().lower())
-        if handler is None:
-            return error(INCORRECT_REQUEST)
-        return _reply(handler(customer, params))
-    except PanelError as exc:
-        return error(exc.message)
-    except DatabaseError:
-        log.exception("database error in api_v2 action=%r", params.get("action"))
-        return error("The panel is busy, please try again")
+    except DatabaseFailure as exc:
+        action = params.get("action", "")[:40]
+        if is_transient(exc):
+            log.warning("api_v2 action=%r: database busy, the client may retry: %s", action, exc)
+            return error(BUSY)
+        log.error(
+            "api_v2 action=%r: a database failure retries will not clear: %s",
+            action,
+            exc,
+            exc_info=exc,
+        )
+        return error(DOWN)
     except Exception:
         # A defect: log it loudly, but never hand a client an HTML 500.
-        log.exception("unhandled error in api_v2 action=%r", params.get("action"))
+        log.exception("unhandled error in api_v2 action=%r", params.get("action", "")[:40])
         return error("Internal error, please try again later")

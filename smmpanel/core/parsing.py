@@ -6,7 +6,10 @@ Clients that parse JSON numbers as floats echo ids back as `23501.0` or `2.3501e
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
+
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 #: Bigger than any id or count we store (BIGINT), small enough to never overflow a column.
 MAX_WHOLE = 2**63 - 1
@@ -50,3 +53,19 @@ def split_list(text: str) -> list[str]:
 def split_lines(text: str) -> list[str]:
     """A `\\r\\n`- or `\\n`-separated list, blank lines dropped."""
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored or passed on as text, or None when it can.
+
+    A JSON body can carry a lone UTF-16 surrogate (`"\\ud83d"`: half of an emoji a client
+    cut in two), which no driver or upstream request can encode, and a NUL, which
+    PostgreSQL refuses in text. U+FFFD is what undecodable bytes become: the client did not
+    send UTF-8, and what it meant is lost."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    if _LONE_SURROGATE.search(text):
+        return "contains a lone surrogate (\\ud800-\\udfff), which is not valid Unicode"
+    if "\ufffd" in text:
+        return "contains U+FFFD, the mark of bytes that were not UTF-8; send UTF-8 text"
+    return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import BAD_LINK, QUANTITY_LESS, QUANTITY_MORE, PanelError
 from smmpanel.core.money import ZERO, price
-from smmpanel.core.parsing import parse_whole, split_lines
+from smmpanel.core.parsing import parse_whole, split_lines, text_problem
 from smmpanel.orders.states import OrderStatus
 
 T = ServiceType
@@ -30,6 +31,8 @@ SUBSCRIPTION_DELAYS = (
 #: No single order is for more units than this, however it is asked for.
 MAX_UNITS = 1_000_000_000
 MAX_LINK = 2000
+#: The longest account name taken: every platform's limit is far below.
+MAX_HANDLE = 100
 MAX_TEXT = 100_000
 MAX_LINES = 10_000
 
@@ -118,26 +121,85 @@ def _check_range(quantity: int, terms: ServiceTerms) -> None:
         raise PanelError(QUANTITY_MORE.format(max=terms.max))
 
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+#: One label of a host name: letters of any script, digits, "-" (not at either end), "_".
+_LABEL = r"(?!-)[\w-]{1,63}(?<!-)"
+_PORT = r"(?::(?P<port>\d{1,5}))?"
+#: The path, query and fragment: anything the character check lets through.
+_REST = r"(?:[/?#].*)?"
+_URL = re.compile(
+    rf"https?://(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\]){_PORT}{_REST}",
+    re.IGNORECASE | re.DOTALL,
+)
+#: A link pasted without its scheme: a domain with a top-level name of letters.
+_TOP_LEVEL = r"(?:[^\W\d_]{1,63}|xn--[\w-]{1,59})"
+_BARE = re.compile(rf"(?:{_LABEL}\.)+{_TOP_LEVEL}{_PORT}{_REST}", re.DOTALL)
+#: An account as most platforms spell one: `bob`, `@some.account`, `user_name-1`.
+_HANDLE = re.compile(r"@?\w[\w.-]*")
+#: Characters no link or name carries: markup and quotes (the link is shown, sent on and
+#: matched against), and backslashes, which some parsers read as slashes.
+_NEVER = frozenset('<>"`\\')
+#: Unicode categories of invisible or spacing characters: controls, formats (zero-width
+#: spaces, right-to-left overrides), separators, surrogates, private use, unassigned.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+
+
+def _plain(text: str) -> bool:
+    """No character a link or a name can hold only by accident or malice."""
+    return text_problem(text) is None and not any(
+        ch in _NEVER or unicodedata.category(ch) in _INVISIBLE for ch in text
+    )
+
+
+def _is_url(text: str) -> bool:
+    match = _URL.fullmatch(text) or _BARE.fullmatch(text)
+    return match is not None and int(match["port"] or 0) <= 65535
+
+
+def _is_handle(text: str) -> bool:
+    return len(text) <= MAX_HANDLE and _HANDLE.fullmatch(text) is not None
 
 
 def clean_link(raw: str) -> str:
+    """A link as given (trimmed): an http(s) URL, one pasted without `https://`, or the
+    account it points at (`@bob`, `bob`: what follower services are ordered with)."""
     link = raw.strip()
-    if (
-        not link
-        or len(link) > MAX_LINK
-        or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in link)
-    ):
-        raise PanelError(BAD_LINK)
-    scheme, sep, rest = link.partition("://")
-    if sep and (scheme.lower() not in {"http", "https"} or not rest):
-        raise PanelError(BAD_LINK)
-    # Bare handles and hosts are fine ("instagram.com/x", "host:8080/p"); other schemes
-    # ("javascript:", "data:", "mailto:") are not links to deliver anything to.
-    other_scheme = _SCHEME.match(link)
-    if not sep and other_scheme and not link[other_scheme.end() :][:1].isdigit():
+    if not (0 < len(link) <= MAX_LINK and _plain(link) and (_is_url(link) or _is_handle(link))):
         raise PanelError(BAD_LINK)
     return link
+
+
+def _clean_media(name: str, value: str) -> str:
+    if not (_plain(value) and _is_url(value)):
+        raise PanelError(f"Invalid {name}: not a link (https://...)")
+    return value
+
+
+def _is_username(text: str) -> bool:
+    return _plain(text) and (_is_handle(text) or _is_url(text))
+
+
+_NOT_A_USERNAME = "not a username (letters, digits, '.', '_', '-', after an optional '@')"
+
+
+def _clean_username(name: str, value: str) -> str:
+    if not _is_username(value):
+        raise PanelError(f"Invalid {name}: {_NOT_A_USERNAME} or a link to the account")
+    return value
+
+
+def _clean_usernames(name: str, value: str) -> str:
+    for number, line in enumerate(value.splitlines(), start=1):
+        if line.strip() and not _is_username(line.strip()):
+            raise PanelError(f"Invalid {name}: line {number} is {_NOT_A_USERNAME} or a link")
+    return value
+
+
+#: Parameters whose text has a shape to check beyond being storable text.
+SHAPED: dict[str, Callable[[str, str], str]] = {
+    "username": _clean_username,
+    "usernames": _clean_usernames,
+    "media": _clean_media,
+}
 
 
 def _expiry(raw: str) -> dt.date:
@@ -169,10 +231,9 @@ def order_spec(terms: ServiceTerms, params: Mapping[str, str]) -> OrderSpec:
             value = params[name].strip()
             if len(value) > size:
                 raise PanelError(f"Invalid {name}: longer than {size} characters")
-            if "\x00" in value:
-                # PostgreSQL cannot store a NUL in text: refuse it here, by name.
-                raise PanelError(f"Invalid {name}: contains a NUL character")
-            fields[name] = value
+            if problem := text_problem(value):
+                raise PanelError(f"Invalid {name}: {problem}")
+            fields[name] = SHAPED[name](name, value) if name in SHAPED else value
 
     if kind == T.SUBSCRIPTIONS:
         return _subscription_spec(terms, params, spec)

@@ -8,6 +8,21 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from gunicorn.glogging import Logger as GunicornLogger
+
+from smmpanel.core.redaction import RedactKeys
+
+_REDACT_KEYS = RedactKeys()
+
+
+class KeyRedactingLogger(GunicornLogger):
+    """Gunicorn's logger, with API keys taken out of every line it writes: the access
+    log's request line carries the query string, and its error log quotes bad requests."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            logger.addFilter(_REDACT_KEYS)
 
 
 class Command(BaseCommand):
@@ -34,6 +49,7 @@ class Command(BaseCommand):
             f"--workers={opts['workers']}",
             f"--threads={opts['threads']}",
             "--access-logfile=-",
+            f"--logger-class={__name__}.KeyRedactingLogger",
             "--graceful-timeout=10",
         ]
         self.stdout.write(f"Serving on http://{opts['host']}:{opts['port']}/ (Ctrl-C stops)")
