@@ -154,7 +154,51 @@ def order_transition(
     extra: Mapping[str, Any] | None = None,
     dripfeed_driver: bool = False,
 ) -> Order:
-    """Move an order to `to` and refund what that status implies, exactly once.
+    """Move an order to `to` and refund what that status implies, exactly once: in a
+    transaction of its own, the customer (when `to` can refund) and then the order locked.
+    See `order_transition_locked` for the rest."""
+    customer_id = Order.objects.values_list("customer_id", flat=True).filter(pk=order_id).first()
+    if customer_id is None:
+        raise PanelError(errors.INCORRECT_ORDER)
+    with transaction.atomic(durable=True):
+        # Only a move that can refund needs the customer's row (locked first, as always);
+        # the rest lock just the order, so one busy customer's orders don't queue up behind
+        # each other's completions.
+        customer = customer_lock(customer_id) if to in REFUND_ALL | REFUND_REMAINS else None
+        order = Order.objects.select_for_update().get(pk=order_id)
+        return order_transition_locked(
+            order=order,
+            customer=customer,
+            to=to,
+            actor=actor,
+            expected=expected,
+            remains=remains,
+            start_count=start_count,
+            completed_runs=completed_runs,
+            data=data,
+            guard=guard,
+            extra=extra,
+            dripfeed_driver=dripfeed_driver,
+        )
+
+
+def order_transition_locked(
+    *,
+    order: Order,
+    to: OrderStatus,
+    actor: str,
+    customer: Customer | None = None,
+    expected: OrderStatus | None = None,
+    remains: int | None = None,
+    start_count: int | None = None,
+    completed_runs: int | None = None,
+    data: Mapping[str, Any] | None = None,
+    guard: Q | None = None,
+    extra: Mapping[str, Any] | None = None,
+    dripfeed_driver: bool = False,
+) -> Order:
+    """The one writer of an order's status, inside the caller's transaction: `order` was
+    read under its row lock, and `customer` too (locked before it) when `to` can refund.
 
     `guard` adds conditions the row must still meet (e.g. "not being sent upstream");
     `extra` sets more columns in the same update (the worker's bookkeeping). A drip-feed
@@ -165,82 +209,75 @@ def order_transition(
     entry unique per order and cause: two racing callers cannot both succeed, and a retry
     after a crash cannot refund twice.
     """
-    customer_id = Order.objects.values_list("customer_id", flat=True).filter(pk=order_id).first()
-    if customer_id is None:
-        raise PanelError(errors.INCORRECT_ORDER)
-    with transaction.atomic(durable=True):
-        # Only a move that can refund needs the customer's row (locked first, as always);
-        # the rest lock just the order, so one busy customer's orders don't queue up behind
-        # each other's completions.
-        customer = customer_lock(customer_id) if to in REFUND_ALL | REFUND_REMAINS else None
-        order = Order.objects.select_for_update().get(pk=order_id)
-        current = OrderStatus(order.status)
-        if order.forward_state == ForwardState.DRIPFEED and not dripfeed_driver:
-            raise ConflictError(
-                f"Order #{order_id} is a drip-feed the panel sends run by run: its status "
-                "follows its runs; stop it with a cancel instead"
-            )
-        if expected is not None and current != expected:
-            raise ConflictError(f"Order #{order_id} is {current}, not {expected}")
-        if not can_transition(current, to, subscription=order.is_subscription):
-            raise ConflictError(f"Order #{order_id} cannot go from {current} to {to}")
-
-        changes: dict[str, Any] = {"status": to, "updated_at": timezone.now()}
-        if order.is_subscription:
-            pass
-        elif to == S.COMPLETED:
-            changes["remains"] = 0
-            if order.runs:
-                changes["completed_runs"] = order.runs
-        elif to == S.CANCELED:
-            changes["remains"] = order.charged_quantity
-        elif to == S.PARTIAL:
-            if remains is None:
-                raise PanelError("A Partial order needs the quantity that remains undelivered")
-            if not 0 < remains <= order.charged_quantity:
-                raise PanelError(f"remains must be between 1 and {order.charged_quantity}")
-            changes["remains"] = remains
-        changes.update(
-            _progress_changes(
-                order,
-                # The status above fixed what remains (or, for subscriptions, nothing does).
-                remains=None if "remains" in changes or order.is_subscription else remains,
-                start_count=start_count,
-                completed_runs=completed_runs,
-            )
+    order_id = order.pk
+    current = OrderStatus(order.status)
+    if order.forward_state == ForwardState.DRIPFEED and not dripfeed_driver:
+        raise ConflictError(
+            f"Order #{order_id} is a drip-feed the panel sends run by run: its status "
+            "follows its runs; stop it with a cancel instead"
         )
-        if to in FINAL_STATUSES:
-            changes["finished_at"] = changes["updated_at"]
-            changes["next_check_at"] = None  # nothing left for the worker to do
+    if expected is not None and current != expected:
+        raise ConflictError(f"Order #{order_id} is {current}, not {expected}")
+    if not can_transition(current, to, subscription=order.is_subscription):
+        raise ConflictError(f"Order #{order_id} cannot go from {current} to {to}")
 
-        changes.update(extra or {})
-        rows = Order.objects.filter(pk=order_id, status=current)
-        won = (rows.filter(guard) if guard is not None else rows).update(**changes)
-        if not won:
-            raise ConflictError(f"Order #{order_id} changed while it was being updated")
-        refund = refund_amount(order, to, changes.get("remains", order.remains))
-        if refund > ZERO:
-            assert customer is not None  # refunds only follow REFUND_* moves
-            ledger_post(
-                customer=customer,
-                kind=EntryKind.REFUND,
-                amount=refund,
-                order_id=order.pk,
-                cause=str(to).lower(),
-                memo=f"Order #{order.pk} {to}",
-            )
-        OrderEvent.objects.create(
+    changes: dict[str, Any] = {"status": to, "updated_at": timezone.now()}
+    if order.is_subscription:
+        pass
+    elif to == S.COMPLETED:
+        changes["remains"] = 0
+        if order.runs:
+            changes["completed_runs"] = order.runs
+    elif to == S.CANCELED:
+        changes["remains"] = order.charged_quantity
+    elif to == S.PARTIAL:
+        if remains is None:
+            raise PanelError("A Partial order needs the quantity that remains undelivered")
+        if not 0 < remains <= order.charged_quantity:
+            raise PanelError(f"remains must be between 1 and {order.charged_quantity}")
+        changes["remains"] = remains
+    changes.update(
+        _progress_changes(
+            order,
+            # The status above fixed what remains (or, for subscriptions, nothing does).
+            remains=None if "remains" in changes or order.is_subscription else remains,
+            start_count=start_count,
+            completed_runs=completed_runs,
+        )
+    )
+    if to in FINAL_STATUSES:
+        changes["finished_at"] = changes["updated_at"]
+        changes["next_check_at"] = None  # nothing left for the worker to do
+
+    changes.update(extra or {})
+    rows = Order.objects.filter(pk=order_id, status=current)
+    won = (rows.filter(guard) if guard is not None else rows).update(**changes)
+    if not won:
+        raise ConflictError(f"Order #{order_id} changed while it was being updated")
+    refund = refund_amount(order, to, changes.get("remains", order.remains))
+    if refund > ZERO:
+        if customer is None or customer.pk != order.customer_id:
+            raise RuntimeError("a refunding transition needs the order's customer locked")
+        ledger_post(
+            customer=customer,
+            kind=EntryKind.REFUND,
+            amount=refund,
             order_id=order.pk,
-            kind="status",
-            from_status=current,
-            to_status=to,
-            actor=actor,
-            data={**(data or {}), **({"refund": str(refund)} if refund else {})},
+            cause=str(to).lower(),
+            memo=f"Order #{order.pk} {to}",
         )
-        if to in FINAL_STATUSES:
-            dripfeed_wake(order, changes["updated_at"])
-        for name, value in changes.items():
-            setattr(order, name, value)
+    OrderEvent.objects.create(
+        order_id=order.pk,
+        kind="status",
+        from_status=current,
+        to_status=to,
+        actor=actor,
+        data={**(data or {}), **({"refund": str(refund)} if refund else {})},
+    )
+    if to in FINAL_STATUSES:
+        dripfeed_wake(order, changes["updated_at"])
+    for name, value in changes.items():
+        setattr(order, name, value)
     return order
 
 

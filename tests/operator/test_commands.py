@@ -14,10 +14,11 @@ from django.core.management import CommandError, call_command
 from smmpanel.accounts.models import Customer
 from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.catalog.models import Service, ServiceType
-from smmpanel.orders.models import Order
+from smmpanel.orders.models import ForwardState, Order
 from smmpanel.orders.services import order_place
 from smmpanel.providers.models import Provider
 from tests.factories import make_customer, make_service
+from tests.fulfillment.conftest import drive
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +131,53 @@ def test_demo_seed_covers_every_type_and_is_idempotent(settings, tmp_path):
     assert Provider.objects.get().api_url == "http://127.0.0.1:9124/api/v2"
     assert (tmp_path / "demo-admin-password").stat().st_mode & 0o077 == 0
     assert not Order.objects.exists()
+
+
+# -- subscriptions at a provider, from the console ---------------------------------------------
+
+
+def _subscription_at_provider(sim, provider, worker) -> Order:
+    sim.configure(post_interval=3600)  # no post meanwhile: only the commands matter here
+    customer, _ = make_customer("100")
+    sub = order_place(
+        customer=customer,
+        service_id=Service.objects.get(provider=provider, provider_service_id=16).pk,
+        params={"username": "console.star", "min": "100", "max": "300", "delay": "0"},
+    )
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).forward_state == ForwardState.SENT)
+    return Order.objects.get(pk=sub.pk)
+
+
+def _upstream_status(sim, provider_order_id: int | None) -> str:
+    assert provider_order_id is not None
+    return str(sim.order(provider_order_id)["status"])
+
+
+def test_order_set_pauses_resumes_and_expires_a_subscription_at_its_provider(sim, provider, worker):
+    sub = _subscription_at_provider(sim, provider, worker)
+    first = sub.provider_order_id
+    run("order_set", str(sub.pk), "pause")
+    # API v2 has no pause: the provider's subscription is canceled there.
+    drive(worker, lambda: _upstream_status(sim, first) == "Canceled", seconds=5)
+    sub.refresh_from_db()
+    assert (sub.status, sub.paused_for) == ("Paused", "operator")
+
+    run("order_set", str(sub.pk), "resume")
+    assert Order.objects.get(pk=sub.pk).status == "Active"
+    # Placed anew at the provider, for the posts still to come.
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).provider_order_id not in (None, first))
+    again = Order.objects.get(pk=sub.pk).provider_order_id
+    assert _upstream_status(sim, again) == "Active"
+
+    run("order_set", str(sub.pk), "expire")
+    assert Order.objects.get(pk=sub.pk).status == "Expired"
+    drive(worker, lambda: _upstream_status(sim, again) == "Canceled")
+
+
+def test_order_set_stops_a_subscription_at_its_provider(sim, provider, worker):
+    sub = _subscription_at_provider(sim, provider, worker)
+    run("order_set", str(sub.pk), "stop")
+    assert Order.objects.get(pk=sub.pk).status == "Canceled"
+    drive(worker, lambda: _upstream_status(sim, sub.provider_order_id) == "Canceled")
+    with pytest.raises(CommandError, match="finished"):
+        run("order_set", str(sub.pk), "cancel")
