@@ -9,10 +9,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from smmpanel.billing.models import LedgerEntry
-from smmpanel.orders.models import Order, Refill
+from smmpanel.catalog.models import ServiceType
+from smmpanel.core.money import price
+from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.services import order_place, order_transition, refill_request
 from smmpanel.orders.states import OrderStatus
 from tests.factories import make_customer, make_service
+from tests.fulfillment.conftest import all_final, drive, place, service_of
 
 pytestmark = pytest.mark.django_db
 
@@ -168,3 +171,113 @@ def test_cancel_action_on_a_drip_feed_stops_its_runs(operator):
     page = operator.get(reverse("admin:orders_order_change", args=[order.pk]))
     assert page.status_code == 200
     assert b"Runs and post orders" in page.content  # the runs, listed under their parent
+
+
+# -- orders held by a provider: the operator goes through it, or settles explicitly ----------
+
+
+def refunds(order: Order) -> list[Decimal]:
+    return list(
+        LedgerEntry.objects.filter(order=order, kind="refund").values_list("amount", flat=True)
+    )
+
+
+@pytest.fixture
+def at_provider(sim, provider, worker):
+    """An order the simulator has accepted and will not start for a minute."""
+    sim.configure(start_delay=60)
+    customer, _ = make_customer("10")
+    order = place(customer, service_of(provider, ServiceType.DEFAULT), quantity="1000")
+    drive(worker, lambda: Order.objects.get(pk=order.pk).forward_state == ForwardState.SENT)
+    order.refresh_from_db()
+    return customer, order
+
+
+def test_cancel_of_an_order_at_a_provider_asks_the_provider_and_settles_on_its_answer(
+    operator, sim, worker, at_provider
+):
+    customer, order = at_provider
+    response = _act(operator, "orders_order", "cancel", [order.pk])
+    assert b"Cancel: 1 done" in response.content
+    order.refresh_from_db()
+    # Not canceled here yet, and nothing refunded: the provider may still deliver.
+    assert order.status == "Pending" and order.cancel_requested_at is not None
+    assert refunds(order) == []
+    request = OrderEvent.objects.get(order=order, kind="cancel_requested")
+    assert request.actor == "admin:op"
+    drive(worker, all_final(order))
+    order.refresh_from_db()
+    assert order.status == "Canceled" and order.cancel_sent_at is not None
+    assert sim.order(order.provider_order_id)["status"] == "Canceled"
+    assert refunds(order) == [order.charge]
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("10.00000")
+
+
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [
+        ("complete", {}),
+        ("partial", {"remains": "400"}),
+        ("start", {"start_count": "7"}),
+        ("progress", {"remains": "400"}),
+    ],
+)
+def test_hand_fulfilment_of_an_order_at_a_provider_is_refused(
+    operator, sim, worker, at_provider, action, fields
+):
+    _, order = at_provider
+    response = _act(operator, "orders_order", action, [order.pk], **fields)
+    assert b"refused" in response.content
+    assert b"Settle without telling the provider" in response.content
+    fresh = Order.objects.get(pk=order.pk)
+    assert (fresh.status, fresh.remains, fresh.start_count) == (
+        "Pending", order.remains, order.start_count,
+    )  # fmt: skip
+    assert refunds(order) == []
+
+
+def test_settle_without_telling_the_provider_takes_a_reason_and_records_it(
+    operator, sim, worker, at_provider
+):
+    _, order = at_provider
+    page = _act(operator, "orders_order", "settle", [order.pk])
+    assert page.status_code == 200
+    assert b"without telling the provider" in page.content
+    assert str(order.provider_order_id).encode() in page.content  # what the operator checks
+    settle = {"apply": "1", "outcome": "Partial", f"remains_{order.pk}": "400"}
+
+    refused = _act(operator, "orders_order", "settle", [order.pk], **settle, reason="  ")
+    assert b"Give the reason" in refused.content
+    assert b'value="400"' in refused.content  # what was typed is kept
+    assert Order.objects.get(pk=order.pk).status == "Pending" and refunds(order) == []
+
+    why = "the provider delivered 600 and stopped; seen on its site"
+    done = _act(operator, "orders_order", "settle", [order.pk], **settle, reason=why)
+    assert b"Settle: 1 done" in done.content
+    order.refresh_from_db()
+    assert (order.status, order.remains) == ("Partial", 400)
+    assert refunds(order) == [price(order.rate, 400)]
+    event = OrderEvent.objects.get(order=order, kind="status", to_status="Partial")
+    assert event.actor == "admin:op"
+    assert event.data["reason"] == why and event.data["without_provider"] is True
+    # The provider was told nothing, and the worker leaves the order alone from now on.
+    worker.run_once()
+    assert sim.order(order.provider_order_id)["status"] == "Pending"
+    assert "cancel" not in sim.stats()["requests"]
+    assert Order.objects.get(pk=order.pk).status == "Partial"
+
+
+@pytest.mark.parametrize(
+    ("outcome", "remains", "refunded"), [("Completed", 0, False), ("Canceled", 1000, True)]
+)
+def test_settle_completed_or_canceled(operator, at_provider, outcome, remains, refunded):
+    _, order = at_provider
+    response = _act(
+        operator, "orders_order", "settle", [order.pk],
+        apply="1", outcome=outcome, reason="agreed with the provider by e-mail",
+    )  # fmt: skip
+    assert b"Settle: 1 done" in response.content
+    order.refresh_from_db()
+    assert (order.status, order.remains) == (outcome, remains)
+    assert refunds(order) == ([order.charge] if refunded else [])

@@ -13,12 +13,14 @@ from django.core.management import CommandError, call_command
 
 from smmpanel.accounts.models import Customer
 from smmpanel.accounts.selectors import customer_by_api_key
+from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import Service, ServiceType
-from smmpanel.orders.models import ForwardState, Order
+from smmpanel.core.money import price
+from smmpanel.orders.models import ForwardState, Order, OrderEvent
 from smmpanel.orders.services import order_place
 from smmpanel.providers.models import Provider
 from tests.factories import make_customer, make_service
-from tests.fulfillment.conftest import drive
+from tests.fulfillment.conftest import all_final, drive, place, service_of
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +135,63 @@ def test_demo_seed_covers_every_type_and_is_idempotent(settings, tmp_path):
     assert not Order.objects.exists()
 
 
-# -- subscriptions at a provider, from the console ---------------------------------------------
+# -- orders and subscriptions at a provider, from the console ---------------------------------
+
+
+def _at_provider(sim, provider, worker) -> Order:
+    sim.configure(start_delay=60)  # accepted there, not started for a minute
+    customer, _ = make_customer("10")
+    order = place(customer, service_of(provider, ServiceType.DEFAULT), quantity="1000")
+    drive(worker, lambda: Order.objects.get(pk=order.pk).forward_state == ForwardState.SENT)
+    return Order.objects.get(pk=order.pk)
+
+
+def refunds(order: Order) -> list[Decimal]:
+    return list(
+        LedgerEntry.objects.filter(order=order, kind="refund").values_list("amount", flat=True)
+    )
+
+
+@pytest.mark.parametrize("step", ["complete", "partial", "start", "processing", "progress"])
+def test_order_set_by_hand_on_an_order_at_a_provider_is_refused(sim, provider, worker, step):
+    order = _at_provider(sim, provider, worker)
+    with pytest.raises(CommandError, match="settle-"):
+        run("order_set", str(order.pk), step, "--remains", "400")
+    assert Order.objects.get(pk=order.pk).status == "Pending" and refunds(order) == []
+
+
+def test_order_set_cancel_of_an_order_at_a_provider_goes_through_its_cancel(sim, provider, worker):
+    order = _at_provider(sim, provider, worker)
+    out, _ = run("order_set", str(order.pk), "cancel")
+    assert "cancel requested" in out
+    assert Order.objects.get(pk=order.pk).status == "Pending" and refunds(order) == []
+    drive(worker, all_final(order))
+    order.refresh_from_db()
+    assert order.status == "Canceled" and refunds(order) == [order.charge]
+    assert sim.order(order.provider_order_id)["status"] == "Canceled"
+    assert OrderEvent.objects.get(order=order, kind="cancel_requested").actor == "console"
+
+
+def test_order_set_settle_needs_a_reason_and_tells_the_provider_nothing(sim, provider, worker):
+    order = _at_provider(sim, provider, worker)
+    with pytest.raises(CommandError, match="reason"):
+        run("order_set", str(order.pk), "settle-partial", "--remains", "400")
+    with pytest.raises(CommandError, match="remains"):
+        run("order_set", str(order.pk), "settle-partial", "--reason", "checked")
+    assert Order.objects.get(pk=order.pk).status == "Pending"
+    why = "the provider delivered 600, then its service closed"
+    out, _ = run("order_set", str(order.pk), "settle-partial", "--remains", "400", "--reason", why)
+    assert "Partial" in out
+    order.refresh_from_db()
+    assert (order.status, order.remains) == ("Partial", 400)
+    assert refunds(order) == [price(order.rate, 400)]
+    event = OrderEvent.objects.get(order=order, kind="status", to_status="Partial")
+    assert (event.actor, event.data["reason"], event.data["without_provider"]) == (
+        "console", why, True,
+    )  # fmt: skip
+    worker.run_once()
+    assert "cancel" not in sim.stats()["requests"]
+    assert sim.order(order.provider_order_id)["status"] == "Pending"
 
 
 def _subscription_at_provider(sim, provider, worker) -> Order:
@@ -181,3 +239,17 @@ def test_order_set_stops_a_subscription_at_its_provider(sim, provider, worker):
     drive(worker, lambda: _upstream_status(sim, sub.provider_order_id) == "Canceled")
     with pytest.raises(CommandError, match="finished"):
         run("order_set", str(sub.pk), "cancel")
+
+
+@pytest.mark.parametrize("step", ["complete", "start", "partial"])
+def test_order_set_of_an_order_step_on_a_subscription_is_refused(step):
+    customer, _ = make_customer("10")
+    service = make_service(type=ServiceType.SUBSCRIPTIONS, rate="1.00", min=10, max=500)
+    sub = order_place(
+        customer=customer,
+        service_id=service.pk,
+        params={"username": "star", "min": "100", "max": "200", "delay": "0"},
+    )
+    with pytest.raises(CommandError, match="subscription"):
+        run("order_set", str(sub.pk), step, "--remains", "1")
+    assert Order.objects.get(pk=sub.pk).status == "Active"
