@@ -3,7 +3,9 @@ provider. Each one is a conditional update from HELD, so two operators can't bot
 
 from __future__ import annotations
 
-from django.db import transaction
+from typing import Any
+
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -41,23 +43,52 @@ def held_resend(*, order_id: int, actor: str) -> Order:
     return order
 
 
+def _owner_of(order: Order, provider_order_id: int) -> int | None:
+    """The other order that already follows this provider order, if any."""
+    if order.provider_id is None:
+        return None  # by hand: no provider's ids to clash with
+    return (
+        Order.objects.filter(provider_id=order.provider_id, provider_order_id=provider_order_id)
+        .exclude(pk=order.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
 def held_attach(*, order_id: int, provider_order_id: int, actor: str) -> Order:
-    """The operator found the order at the provider: follow it under this id."""
+    """The operator found the order at the provider: follow it under this id. An id that
+    another order of the same provider follows is refused (a database constraint too): one
+    delivery must never be refunded or charged as two orders."""
     order = _held(order_id)
     if provider_order_id <= 0:
         raise PanelError("The provider's order id must be a positive number")
-    with transaction.atomic():
-        if not Order.objects.filter(pk=order_id, forward_state=ForwardState.HELD).update(
-            forward_state=ForwardState.SENT,
-            provider_order_id=provider_order_id,
-            next_check_at=timezone.now(),
-            last_error="",
-        ):
-            raise ConflictError(f"Order #{order_id} changed meanwhile")
-        OrderEvent.objects.create(
-            order_id=order_id, kind="attached", from_status=order.status,
-            to_status=order.status, actor=actor, data={"provider_order": provider_order_id},
-        )  # fmt: skip
+    owner = _owner_of(order, provider_order_id)
+    if owner is not None:
+        raise ConflictError(f"Provider order {provider_order_id} already belongs to order #{owner}")
+    now = timezone.now()
+    changes: dict[str, Any] = {
+        "forward_state": ForwardState.SENT,
+        "provider_order_id": provider_order_id,
+        "next_check_at": now,
+        "last_error": "",
+    }
+    try:
+        with transaction.atomic(durable=True):
+            if not Order.objects.filter(pk=order_id, forward_state=ForwardState.HELD).update(
+                **changes
+            ):
+                raise ConflictError(f"Order #{order_id} changed meanwhile")
+            OrderEvent.objects.create(
+                order_id=order_id, kind="attached", from_status=order.status,
+                to_status=order.status, actor=actor,
+                data={"provider_order": provider_order_id},
+            )  # fmt: skip
+    except IntegrityError:
+        # Another operator attached the same id to another order at the same moment.
+        owner = _owner_of(order, provider_order_id)
+        raise ConflictError(
+            f"Provider order {provider_order_id} already belongs to order #{owner}"
+        ) from None
     order.refresh_from_db()
     return order
 

@@ -100,10 +100,7 @@ def _charge_post(
         parent = Order.objects.select_for_update().get(pk=parent_id)
         if parent.status != S.ACTIVE:
             raise ConflictError(f"Subscription #{parent_id} is {parent.status}, not Active")
-        if (
-            upstream is not None
-            and Order.objects.filter(parent_id=parent_id, provider_order_id=upstream).exists()
-        ):
+        if upstream is not None and _recorded(parent, upstream):
             return None
         if customer.balance < charge:
             why = f"not enough funds for a post ({charge})"
@@ -147,6 +144,15 @@ def _charge_post(
         else:
             Order.objects.filter(pk=parent.pk).update(updated_at=now, **counters)
     return order
+
+
+def _recorded(parent: Order, upstream: int) -> bool:
+    """This provider order is already an order here: this subscription's post, seen before,
+    or (at the same provider) any other order, which must not be charged a second time."""
+    same = Q(parent_id=parent.pk)
+    if parent.provider_id is not None:
+        same |= Q(provider_id=parent.provider_id)
+    return Order.objects.filter(same, provider_order_id=upstream).exists()
 
 
 def subscription_deliver_post(*, order_id: int, link: str, quantity: int, actor: str) -> Order:

@@ -281,3 +281,46 @@ def test_settle_completed_or_canceled(operator, at_provider, outcome, remains, r
     order.refresh_from_db()
     assert (order.status, order.remains) == (outcome, remains)
     assert refunds(order) == ([order.charge] if refunded else [])
+
+
+# -- held orders: one provider order id per order ---------------------------------------------
+
+
+def _held_at_provider(sim, provider, worker, customer, n: int = 1) -> list[Order]:
+    """Orders whose `add` reached the provider but whose answer never came back: held."""
+    sim.set_faults(timeout=1.0, actions=("add",))
+    orders = [place(customer, service_of(provider, ServiceType.DEFAULT)) for _ in range(n)]
+    worker.run_once()
+    sim.set_faults()
+    held = list(Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("id"))
+    assert [o.forward_state for o in held] == [ForwardState.HELD] * n
+    return held
+
+
+def _upstream_id(sim, order: Order) -> int:
+    [number] = [int(k) for k, v in sim.stats()["orders"].items() if v["link"] == order.link]
+    return number
+
+
+def test_one_provider_order_id_is_attached_to_one_order_only(operator, sim, provider, worker):
+    sim.configure(partial_rate=1.0)
+    customer, _ = make_customer("10")
+    held = _held_at_provider(sim, provider, worker, customer, n=3)
+    number = _upstream_id(sim, held[0])
+    response = _act(
+        operator, "orders_order", "held_attach", [o.pk for o in held],
+        provider_order_id=str(number),
+    )  # fmt: skip
+    assert b"Attach: 1 done" in response.content
+    [winner] = Order.objects.filter(provider_order_id=number)
+    others = [o for o in held if o.pk != winner.pk]
+    for other in others:
+        refusal = f"Attach refused #{other.pk}: Provider order {number} already belongs to order"
+        assert f"{refusal} #{winner.pk}".encode() in response.content
+        assert Order.objects.get(pk=other.pk).forward_state == ForwardState.HELD
+    drive(worker, all_final(winner))
+    # One delivery, one refund: the other two still wait for the operator, unrefunded.
+    assert Order.objects.get(pk=winner.pk).status == "Partial"
+    assert len(refunds(winner)) == 1
+    assert [refunds(o) for o in others] == [[], []]
+    assert [Order.objects.get(pk=o.pk).status for o in others] == ["Pending", "Pending"]

@@ -1,0 +1,85 @@
+"""Settling held orders (sends that may or may not have reached the provider): a provider's
+order id belongs to one order only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from smmpanel.catalog.models import Service
+from smmpanel.core.errors import ConflictError
+from smmpanel.fulfillment.services import held_attach
+from smmpanel.fulfillment.worker import Worker
+from smmpanel.orders.models import ForwardState, Order, OrderEvent
+from smmpanel.orders.services import order_place
+from smmpanel.providers.models import Provider
+from smmpanel.providers.services import provider_create
+from tests.factories import make_customer, make_service
+from tests.fulfillment.conftest import fast_config
+
+pytestmark = pytest.mark.django_db
+
+
+def provider_service(name: str = "Upstream") -> Service:
+    """A service bought from a provider nobody calls here: the worker only recovers sends."""
+    provider = provider_create(name=name, api_url="http://127.0.0.1:9/api/v2", api_key="k")
+    service = make_service(rate="1.00", cancel=True)
+    Service.objects.filter(pk=service.pk).update(provider=provider, provider_service_id=1)
+    service.refresh_from_db()
+    return service
+
+
+def held_orders(service: Service, n: int, customer=None) -> list[Order]:
+    """What a worker killed while sending leaves: orders that may exist upstream, held."""
+    customer = customer or make_customer("100")[0]
+    orders = [
+        order_place(
+            customer=customer,
+            service_id=service.pk,
+            params={"link": f"https://e.x/held/{service.pk}/{i}", "quantity": "100"},
+        )
+        for i in range(n)
+    ]
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+        forward_state=ForwardState.SENDING,
+        lease_owner="killed",
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    survivor = Worker(name="survivor", config=fast_config())
+    survivor.recover_abandoned_sends()
+    survivor.close()
+    held = list(Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("id"))
+    assert {o.forward_state for o in held} == {ForwardState.HELD}
+    return held
+
+
+def test_attaching_a_provider_order_id_another_order_has_is_refused():
+    first, second = held_orders(provider_service(), 2)
+    held_attach(order_id=first.pk, provider_order_id=1055, actor="op")
+    with pytest.raises(ConflictError) as refused:
+        held_attach(order_id=second.pk, provider_order_id=1055, actor="op")
+    assert refused.value.message == f"Provider order 1055 already belongs to order #{first.pk}"
+    second.refresh_from_db()
+    assert (second.forward_state, second.provider_order_id) == (ForwardState.HELD, None)
+    assert not OrderEvent.objects.filter(order=second, kind="attached").exists()
+
+
+def test_another_provider_may_use_the_same_order_id():
+    [mine] = held_orders(provider_service("One"), 1)
+    [theirs] = held_orders(provider_service("Two"), 1)
+    held_attach(order_id=mine.pk, provider_order_id=1055, actor="op")
+    held_attach(order_id=theirs.pk, provider_order_id=1055, actor="op")
+    assert Order.objects.filter(provider_order_id=1055).count() == 2
+
+
+def test_the_database_keeps_one_order_per_provider_order_id():
+    service = provider_service()
+    first, second = held_orders(service, 2)
+    Order.objects.filter(pk=first.pk).update(provider_order_id=77)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Order.objects.filter(pk=second.pk).update(provider_order_id=77)
+    # Orders no provider has (by hand) carry no provider order id to clash on.
+    assert Provider.objects.count() == 1
