@@ -118,7 +118,7 @@ class ReadOnlyMixin:
 class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "id", "created_at", "customer", "service", "link", "charged_quantity", "charge",
-        "start_count", "remains", "status", "forward_state", "cancel_requested_at",
+        "start_count", "remains", "status", "forward_state", "cancel_requested_at", "attention",
     )  # fmt: skip
     list_filter = (
         "status", "forward_state", "provider", "type",
@@ -167,6 +167,18 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "subscription_post", "subscription_pause", "subscription_resume", "subscription_stop",
     )  # fmt: skip
 
+    @admin.display(description="needs you")
+    def attention(self, order: Order) -> str:
+        """What waits on the operator: a held send (and a customer's cancel waiting on it),
+        or a cancel the provider refused."""
+        if order.forward_state == ForwardState.HELD:
+            return "held, cancel asked" if order.cancel_requested_at else "held"
+        if order.status not in FINAL_STATUSES and order.last_error.startswith(
+            "cancel refused upstream"
+        ):
+            return "cancel refused upstream"
+        return ""
+
     @admin.action(description="Subscription by hand: a new post (link and quantity given)")
     def subscription_post(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         actor = f"admin:{request.user}"
@@ -211,12 +223,28 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "Stop",
         )  # fmt: skip
 
-    @admin.action(description="Held: the provider does not have it - send again")
+    @admin.action(
+        description="Held: the provider does not have it - send again (canceled instead if "
+        "the customer asked to cancel)"
+    )
     def held_resend(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         actor = f"admin:{request.user}"
-        run_each(
-            request, self, queryset, lambda o: held_resend(order_id=o.pk, actor=actor), "Resend"
-        )
+
+        def resend(order: Order) -> None:
+            done = held_resend(order_id=order.pk, actor=actor)
+            if done.forward_state == ForwardState.UNSENT:
+                self.message_user(
+                    request,
+                    f"Order #{order.pk} is {done.status} and was not sent again"
+                    + (
+                        ": the customer had asked to cancel it; the whole charge is refunded."
+                        if order.cancel_requested_at
+                        else "."
+                    ),
+                    messages.INFO,
+                )
+
+        run_each(request, self, queryset, resend, "Resend")
 
     @admin.action(description="Held: the provider has it - follow the provider order id given")
     def held_attach(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
@@ -226,7 +254,14 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
             number = _number(request, "provider_order_id")
             if number is None:
                 raise PanelError("Give the provider's order id")
-            held_attach(order_id=order.pk, provider_order_id=number, actor=actor)
+            done = held_attach(order_id=order.pk, provider_order_id=number, actor=actor)
+            if done.cancel_requested_at is not None and done.cancel_sent_at is None:
+                self.message_user(
+                    request,
+                    f"Order #{order.pk}: a cancel was asked for while it was held: the "
+                    "provider's cancel goes out at the worker's next round.",
+                    messages.INFO,
+                )
 
         run_each(request, self, queryset, attach, "Attach")
 

@@ -597,7 +597,11 @@ def _cancel(order: Order, *, actor: str, reason: str) -> Order:
             from_status=order.status,
             to_status=order.status,
             actor=actor,
-            data={"reason": reason},
+            data={
+                "reason": reason,
+                # Shown to the operator: honoured when the held send is settled.
+                **({"held": True} if order.forward_state == ForwardState.HELD else {}),
+            },
         )
     order.refresh_from_db()
     return order

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import ServiceType
@@ -283,7 +284,7 @@ def test_settle_completed_or_canceled(operator, at_provider, outcome, remains, r
     assert refunds(order) == ([order.charge] if refunded else [])
 
 
-# -- held orders: one provider order id per order ---------------------------------------------
+# -- held orders: one provider order per order; a customer's cancel honoured on settling -----
 
 
 def _held_at_provider(sim, provider, worker, customer, n: int = 1) -> list[Order]:
@@ -324,3 +325,66 @@ def test_one_provider_order_id_is_attached_to_one_order_only(operator, sim, prov
     assert len(refunds(winner)) == 1
     assert [refunds(o) for o in others] == [[], []]
     assert [Order.objects.get(pk=o.pk).status for o in others] == ["Pending", "Pending"]
+
+
+def test_a_customer_cancel_of_a_held_order_the_provider_never_got(api, operator, sim, provider):
+    from smmpanel.fulfillment.worker import Worker
+    from tests.fulfillment.conftest import fast_config
+
+    _, key = make_customer("10")
+    service = service_of(provider, ServiceType.DEFAULT)
+    order_id = api(key, "add", service=service.pk, link="https://e.x/held", quantity="100")["order"]
+    # What a worker killed while sending leaves behind: the operator must decide.
+    Order.objects.filter(pk=order_id).update(
+        forward_state=ForwardState.SENDING, lease_owner="dead", lease_until=timezone.now()
+    )
+    survivor = Worker(name="survivor", config=fast_config())
+    survivor.run_once()
+    assert Order.objects.get(pk=order_id).forward_state == ForwardState.HELD
+
+    assert api(key, "cancel", orders=str(order_id)) == [{"order": order_id, "cancel": 1}]
+    reply = api(key, "status", order=str(order_id))
+    assert (reply["status"], reply["remains"], reply["start_count"]) == ("Pending", "100", "0")
+    # The operator sees the request on the held order.
+    listed = operator.get(
+        reverse("admin:orders_order_changelist"), {"forward_state__exact": "held"}
+    )
+    assert b"cancel asked" in listed.content
+    page = operator.get(reverse("admin:orders_order_change", args=[order_id]))
+    assert b"cancel_requested" in page.content
+
+    # The provider does not have it: "send again" must not send it, but cancel it.
+    response = _act(operator, "orders_order", "held_resend", [order_id])
+    assert b"Resend: 1 done" in response.content
+    order = Order.objects.get(pk=order_id)
+    assert (order.status, order.forward_state) == ("Canceled", ForwardState.UNSENT)
+    assert refunds(order) == [order.charge]
+    survivor.run_once()
+    survivor.close()
+    assert sim.created_count("https://e.x/held") == 0
+    assert api(key, "status", order=str(order_id))["status"] == "Canceled"
+    assert api(key, "balance")["balance"] == "10.00000"
+
+
+def test_a_customer_cancel_of_a_held_order_goes_to_the_provider_once_attached(
+    api, operator, sim, provider, worker
+):
+    sim.configure(start_delay=60)
+    customer, key = make_customer("10")
+    [order] = _held_at_provider(sim, provider, worker, customer)
+    assert api(key, "cancel", order=str(order.pk)) == [{"order": order.pk, "cancel": 1}]
+    worker.run_once()
+    assert api(key, "status", order=str(order.pk))["status"] == "Pending"
+
+    number = _upstream_id(sim, order)
+    response = _act(
+        operator, "orders_order", "held_attach", [order.pk], provider_order_id=str(number)
+    )
+    assert b"Attach: 1 done" in response.content
+    assert b"the provider&#x27;s cancel goes out" in response.content
+    drive(worker, all_final(order))
+    order.refresh_from_db()
+    assert (order.status, order.provider_order_id) == ("Canceled", number)
+    assert sim.order(number)["status"] == "Canceled"
+    assert refunds(order) == [order.charge]
+    assert api(key, "status", order=str(order.pk))["status"] == "Canceled"
