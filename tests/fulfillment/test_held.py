@@ -4,6 +4,7 @@ order id belongs to one order only, and a customer's cancel is honoured however 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -138,3 +139,26 @@ def test_a_subscription_stopped_while_held_is_not_sent_again():
         "Canceled", ForwardState.UNSENT, None,
     )  # fmt: skip
     assert OrderEvent.objects.filter(order=sub, kind="not_resent").exists()
+
+
+def test_a_post_whose_provider_order_another_order_follows_is_not_charged():
+    from smmpanel.orders.subscriptions import subscription_post_seen
+
+    customer, _ = make_customer("10")
+    subscriptions = provider_service(type=ServiceType.SUBSCRIPTIONS)
+    [sub] = held_orders(subscriptions, 1, customer)
+    held_attach(order_id=sub.pk, provider_order_id=31, actor="op")
+    plain = make_service(rate="1.00")
+    Service.objects.filter(pk=plain.pk).update(
+        provider=subscriptions.provider, provider_service_id=2
+    )
+    [order] = held_orders(Service.objects.get(pk=plain.pk), 1, customer)
+    held_attach(order_id=order.pk, provider_order_id=77, actor="op")
+    # The provider reports 77 among the subscription's posts: it is not a post of ours.
+    assert (
+        subscription_post_seen(order_id=sub.pk, provider_order_id=77, quantity=150, actor="w")
+        is None
+    )
+    assert not Order.objects.filter(parent=sub).exists()
+    customer.refresh_from_db()
+    assert customer.balance == Decimal("10") - order.charge
