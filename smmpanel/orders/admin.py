@@ -5,18 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from smmpanel.core.admin_forms import ProgressActionForm, action_value, run_each
 from smmpanel.core.errors import PanelError
 from smmpanel.core.parsing import parse_whole
-from smmpanel.orders.dripfeed import dripfeed_stop
 from smmpanel.orders.held import held_attach, held_refund, held_resend
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
-from smmpanel.orders.services import order_progress, order_transition, refill_transition
-from smmpanel.orders.states import OrderStatus, RefillStatus
+from smmpanel.orders.services import (
+    SETTLED,
+    order_cancel,
+    order_fulfil,
+    order_progress,
+    order_settle,
+    refill_transition,
+)
+from smmpanel.orders.states import FINAL_STATUSES, OrderStatus, RefillStatus
 from smmpanel.orders.subscriptions import (
     subscription_deliver_post,
     subscription_pause,
@@ -33,6 +42,23 @@ def _number(request: HttpRequest, name: str) -> int | None:
     if value is None or value < 0:
         raise PanelError(f"{name} must be a whole number")
     return value
+
+
+class SettleForm(forms.Form):
+    """The intermediate page of "Settle without telling the provider": how it ended, why."""
+
+    outcome = forms.ChoiceField(
+        choices=[(s.value, s.label) for s in OrderStatus if s in SETTLED],
+        widget=forms.RadioSelect,
+        help_text="Completed: nothing refunded. Partial: the remains given for each order are "
+        "refunded. Canceled: the whole charge is refunded.",
+    )
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Kept in each order's history with your name.",
+        error_messages={"required": "Give the reason: it is kept in the order's history."},
+    )
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -92,7 +118,7 @@ class ReadOnlyMixin:
 class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = (
         "id", "created_at", "customer", "service", "link", "charged_quantity", "charge",
-        "start_count", "remains", "status", "forward_state", "cancel_requested_at",
+        "start_count", "remains", "status", "forward_state", "cancel_requested_at", "attention",
     )  # fmt: skip
     list_filter = (
         "status", "forward_state", "provider", "type",
@@ -136,10 +162,22 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
     )  # fmt: skip
     action_form = ProgressActionForm
     actions = (
-        "start", "progress", "complete", "partial", "cancel",
+        "start", "progress", "complete", "partial", "cancel", "settle",
         "held_resend", "held_attach", "held_refund",
         "subscription_post", "subscription_pause", "subscription_resume", "subscription_stop",
     )  # fmt: skip
+
+    @admin.display(description="needs you")
+    def attention(self, order: Order) -> str:
+        """What waits on the operator: a held send (and a customer's cancel waiting on it),
+        or a cancel the provider refused."""
+        if order.forward_state == ForwardState.HELD:
+            return "held, cancel asked" if order.cancel_requested_at else "held"
+        if order.status not in FINAL_STATUSES and order.last_error.startswith(
+            "cancel refused upstream"
+        ):
+            return "cancel refused upstream"
+        return ""
 
     @admin.action(description="Subscription by hand: a new post (link and quantity given)")
     def subscription_post(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
@@ -185,12 +223,28 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "Stop",
         )  # fmt: skip
 
-    @admin.action(description="Held: the provider does not have it - send again")
+    @admin.action(
+        description="Held: the provider does not have it - send again (canceled instead if "
+        "the customer asked to cancel)"
+    )
     def held_resend(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         actor = f"admin:{request.user}"
-        run_each(
-            request, self, queryset, lambda o: held_resend(order_id=o.pk, actor=actor), "Resend"
-        )
+
+        def resend(order: Order) -> None:
+            done = held_resend(order_id=order.pk, actor=actor)
+            if done.forward_state == ForwardState.UNSENT:
+                self.message_user(
+                    request,
+                    f"Order #{order.pk} is {done.status} and was not sent again"
+                    + (
+                        ": the customer had asked to cancel it; the whole charge is refunded."
+                        if order.cancel_requested_at
+                        else "."
+                    ),
+                    messages.INFO,
+                )
+
+        run_each(request, self, queryset, resend, "Resend")
 
     @admin.action(description="Held: the provider has it - follow the provider order id given")
     def held_attach(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
@@ -200,7 +254,14 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
             number = _number(request, "provider_order_id")
             if number is None:
                 raise PanelError("Give the provider's order id")
-            held_attach(order_id=order.pk, provider_order_id=number, actor=actor)
+            done = held_attach(order_id=order.pk, provider_order_id=number, actor=actor)
+            if done.cancel_requested_at is not None and done.cancel_sent_at is None:
+                self.message_user(
+                    request,
+                    f"Order #{order.pk}: a cancel was asked for while it was held: the "
+                    "provider's cancel goes out at the worker's next round.",
+                    messages.INFO,
+                )
 
         run_each(request, self, queryset, attach, "Attach")
 
@@ -217,7 +278,7 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
             request,
             self,
             queryset,
-            lambda o: order_transition(
+            lambda o: order_fulfil(
                 order_id=o.pk,
                 to=to,
                 actor=actor,
@@ -227,11 +288,11 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
             f"Mark {to}",
         )
 
-    @admin.action(description="Start (In progress), with the start count given")
+    @admin.action(description="By hand: start (In progress), with the start count given")
     def start(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._move(request, queryset, OrderStatus.IN_PROGRESS)
 
-    @admin.action(description="Record progress: remains / start count given")
+    @admin.action(description="By hand: record progress (remains / start count given)")
     def progress(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         actor = f"admin:{request.user}"
         run_each(
@@ -247,26 +308,70 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
             "Progress",
         )
 
-    @admin.action(description="Complete (everything delivered)")
+    @admin.action(description="By hand: complete (everything delivered)")
     def complete(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._move(request, queryset, OrderStatus.COMPLETED)
 
-    @admin.action(description="Partial: refund the remains given")
+    @admin.action(description="By hand: partial, refund the remains given")
     def partial(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         self._move(request, queryset, OrderStatus.PARTIAL)
 
-    @admin.action(description="Cancel: refund the whole charge (a drip-feed: stop its runs)")
+    @admin.action(
+        description="Cancel (by hand: refund the whole charge; at a provider: its cancel, "
+        "refunded as it answers; drip-feed: stop the runs; subscription: stop)"
+    )
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         actor = f"admin:{request.user}"
 
         def cancel_one(order: Order) -> None:
-            if order.forward_state == ForwardState.DRIPFEED:
-                # Its runs may have delivered: it ends itself and refunds only what did not.
-                dripfeed_stop(order_id=order.pk, actor=actor)
-            else:
-                order_transition(order_id=order.pk, to=OrderStatus.CANCELED, actor=actor)
+            done = order_cancel(order_id=order.pk, actor=actor)
+            if done.status in FINAL_STATUSES or done.forward_state == ForwardState.DRIPFEED:
+                return
+            waiting = (
+                "it is held: the cancel is honoured when you settle the held send"
+                if done.forward_state == ForwardState.HELD
+                else "the provider's cancel goes out at the worker's next round, and the "
+                "order ends Canceled or Partial as the provider answers"
+            )
+            self.message_user(
+                request, f"Order #{order.pk}: cancel requested; {waiting}.", messages.INFO
+            )
 
         run_each(request, self, queryset, cancel_one, "Cancel")
+
+    @admin.action(description="Settle without telling the provider... (with a reason)")
+    def settle(self, request: HttpRequest, queryset: QuerySet[Order]) -> TemplateResponse | None:
+        """Record how orders ended without a word to their provider, after a page that shows
+        what is known of each at its provider and asks for the outcome and a reason."""
+        form = SettleForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            actor = f"admin:{request.user}"
+            outcome = OrderStatus(form.cleaned_data["outcome"])
+            reason = form.cleaned_data["reason"]
+            run_each(
+                request,
+                self,
+                queryset,
+                lambda o: order_settle(
+                    order_id=o.pk,
+                    to=outcome,
+                    actor=actor,
+                    reason=reason,
+                    remains=_number(request, f"remains_{o.pk}"),
+                ),
+                "Settle",
+            )
+            return None  # back to the list, with what was done and what was refused
+        orders = list(queryset.select_related("provider", "customer__user").order_by("id"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Settle without telling the provider",
+            "opts": self.model._meta,
+            "orders": [(o, request.POST.get(f"remains_{o.pk}", "")) for o in orders],
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/orders/order/settle.html", context)
 
 
 @admin.register(Refill)

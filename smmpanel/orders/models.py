@@ -130,6 +130,15 @@ class Order(WorkerJob):
                 | Q(type=ServiceType.SUBSCRIPTIONS),
                 name="order_remains_le_charged",
             ),
+            # One provider order is one order here: two orders following it would each be
+            # refunded (or charged) for the same delivery. Every id a provider gives us - an
+            # `add`'s answer, a subscription's post, an id the operator attaches - is its
+            # own order there; orders with no provider carry none.
+            models.UniqueConstraint(
+                fields=["provider", "provider_order_id"],
+                condition=Q(provider_order_id__isnull=False),
+                name="order_one_per_provider_order",
+            ),
         ]
         indexes = [
             # The "active order with this link" check and the customer's order list.

@@ -25,7 +25,7 @@ from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.core.queue import lease_free
-from smmpanel.orders.dripfeed import dripfeed_wake
+from smmpanel.orders.dripfeed import dripfeed_stop, dripfeed_wake
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
@@ -154,7 +154,51 @@ def order_transition(
     extra: Mapping[str, Any] | None = None,
     dripfeed_driver: bool = False,
 ) -> Order:
-    """Move an order to `to` and refund what that status implies, exactly once.
+    """Move an order to `to` and refund what that status implies, exactly once: in a
+    transaction of its own, the customer (when `to` can refund) and then the order locked.
+    See `order_transition_locked` for the rest."""
+    customer_id = Order.objects.values_list("customer_id", flat=True).filter(pk=order_id).first()
+    if customer_id is None:
+        raise PanelError(errors.INCORRECT_ORDER)
+    with transaction.atomic(durable=True):
+        # Only a move that can refund needs the customer's row (locked first, as always);
+        # the rest lock just the order, so one busy customer's orders don't queue up behind
+        # each other's completions.
+        customer = customer_lock(customer_id) if to in REFUND_ALL | REFUND_REMAINS else None
+        order = Order.objects.select_for_update().get(pk=order_id)
+        return order_transition_locked(
+            order=order,
+            customer=customer,
+            to=to,
+            actor=actor,
+            expected=expected,
+            remains=remains,
+            start_count=start_count,
+            completed_runs=completed_runs,
+            data=data,
+            guard=guard,
+            extra=extra,
+            dripfeed_driver=dripfeed_driver,
+        )
+
+
+def order_transition_locked(
+    *,
+    order: Order,
+    to: OrderStatus,
+    actor: str,
+    customer: Customer | None = None,
+    expected: OrderStatus | None = None,
+    remains: int | None = None,
+    start_count: int | None = None,
+    completed_runs: int | None = None,
+    data: Mapping[str, Any] | None = None,
+    guard: Q | None = None,
+    extra: Mapping[str, Any] | None = None,
+    dripfeed_driver: bool = False,
+) -> Order:
+    """The one writer of an order's status, inside the caller's transaction: `order` was
+    read under its row lock, and `customer` too (locked before it) when `to` can refund.
 
     `guard` adds conditions the row must still meet (e.g. "not being sent upstream");
     `extra` sets more columns in the same update (the worker's bookkeeping). A drip-feed
@@ -165,82 +209,75 @@ def order_transition(
     entry unique per order and cause: two racing callers cannot both succeed, and a retry
     after a crash cannot refund twice.
     """
-    customer_id = Order.objects.values_list("customer_id", flat=True).filter(pk=order_id).first()
-    if customer_id is None:
-        raise PanelError(errors.INCORRECT_ORDER)
-    with transaction.atomic(durable=True):
-        # Only a move that can refund needs the customer's row (locked first, as always);
-        # the rest lock just the order, so one busy customer's orders don't queue up behind
-        # each other's completions.
-        customer = customer_lock(customer_id) if to in REFUND_ALL | REFUND_REMAINS else None
-        order = Order.objects.select_for_update().get(pk=order_id)
-        current = OrderStatus(order.status)
-        if order.forward_state == ForwardState.DRIPFEED and not dripfeed_driver:
-            raise ConflictError(
-                f"Order #{order_id} is a drip-feed the panel sends run by run: its status "
-                "follows its runs; stop it with a cancel instead"
-            )
-        if expected is not None and current != expected:
-            raise ConflictError(f"Order #{order_id} is {current}, not {expected}")
-        if not can_transition(current, to, subscription=order.is_subscription):
-            raise ConflictError(f"Order #{order_id} cannot go from {current} to {to}")
-
-        changes: dict[str, Any] = {"status": to, "updated_at": timezone.now()}
-        if order.is_subscription:
-            pass
-        elif to == S.COMPLETED:
-            changes["remains"] = 0
-            if order.runs:
-                changes["completed_runs"] = order.runs
-        elif to == S.CANCELED:
-            changes["remains"] = order.charged_quantity
-        elif to == S.PARTIAL:
-            if remains is None:
-                raise PanelError("A Partial order needs the quantity that remains undelivered")
-            if not 0 < remains <= order.charged_quantity:
-                raise PanelError(f"remains must be between 1 and {order.charged_quantity}")
-            changes["remains"] = remains
-        changes.update(
-            _progress_changes(
-                order,
-                # The status above fixed what remains (or, for subscriptions, nothing does).
-                remains=None if "remains" in changes or order.is_subscription else remains,
-                start_count=start_count,
-                completed_runs=completed_runs,
-            )
+    order_id = order.pk
+    current = OrderStatus(order.status)
+    if order.forward_state == ForwardState.DRIPFEED and not dripfeed_driver:
+        raise ConflictError(
+            f"Order #{order_id} is a drip-feed the panel sends run by run: its status "
+            "follows its runs; stop it with a cancel instead"
         )
-        if to in FINAL_STATUSES:
-            changes["finished_at"] = changes["updated_at"]
-            changes["next_check_at"] = None  # nothing left for the worker to do
+    if expected is not None and current != expected:
+        raise ConflictError(f"Order #{order_id} is {current}, not {expected}")
+    if not can_transition(current, to, subscription=order.is_subscription):
+        raise ConflictError(f"Order #{order_id} cannot go from {current} to {to}")
 
-        changes.update(extra or {})
-        rows = Order.objects.filter(pk=order_id, status=current)
-        won = (rows.filter(guard) if guard is not None else rows).update(**changes)
-        if not won:
-            raise ConflictError(f"Order #{order_id} changed while it was being updated")
-        refund = refund_amount(order, to, changes.get("remains", order.remains))
-        if refund > ZERO:
-            assert customer is not None  # refunds only follow REFUND_* moves
-            ledger_post(
-                customer=customer,
-                kind=EntryKind.REFUND,
-                amount=refund,
-                order_id=order.pk,
-                cause=str(to).lower(),
-                memo=f"Order #{order.pk} {to}",
-            )
-        OrderEvent.objects.create(
+    changes: dict[str, Any] = {"status": to, "updated_at": timezone.now()}
+    if order.is_subscription:
+        pass
+    elif to == S.COMPLETED:
+        changes["remains"] = 0
+        if order.runs:
+            changes["completed_runs"] = order.runs
+    elif to == S.CANCELED:
+        changes["remains"] = order.charged_quantity
+    elif to == S.PARTIAL:
+        if remains is None:
+            raise PanelError("A Partial order needs the quantity that remains undelivered")
+        if not 0 < remains <= order.charged_quantity:
+            raise PanelError(f"remains must be between 1 and {order.charged_quantity}")
+        changes["remains"] = remains
+    changes.update(
+        _progress_changes(
+            order,
+            # The status above fixed what remains (or, for subscriptions, nothing does).
+            remains=None if "remains" in changes or order.is_subscription else remains,
+            start_count=start_count,
+            completed_runs=completed_runs,
+        )
+    )
+    if to in FINAL_STATUSES:
+        changes["finished_at"] = changes["updated_at"]
+        changes["next_check_at"] = None  # nothing left for the worker to do
+
+    changes.update(extra or {})
+    rows = Order.objects.filter(pk=order_id, status=current)
+    won = (rows.filter(guard) if guard is not None else rows).update(**changes)
+    if not won:
+        raise ConflictError(f"Order #{order_id} changed while it was being updated")
+    refund = refund_amount(order, to, changes.get("remains", order.remains))
+    if refund > ZERO:
+        if customer is None or customer.pk != order.customer_id:
+            raise RuntimeError("a refunding transition needs the order's customer locked")
+        ledger_post(
+            customer=customer,
+            kind=EntryKind.REFUND,
+            amount=refund,
             order_id=order.pk,
-            kind="status",
-            from_status=current,
-            to_status=to,
-            actor=actor,
-            data={**(data or {}), **({"refund": str(refund)} if refund else {})},
+            cause=str(to).lower(),
+            memo=f"Order #{order.pk} {to}",
         )
-        if to in FINAL_STATUSES:
-            dripfeed_wake(order, changes["updated_at"])
-        for name, value in changes.items():
-            setattr(order, name, value)
+    OrderEvent.objects.create(
+        order_id=order.pk,
+        kind="status",
+        from_status=current,
+        to_status=to,
+        actor=actor,
+        data={**(data or {}), **({"refund": str(refund)} if refund else {})},
+    )
+    if to in FINAL_STATUSES:
+        dripfeed_wake(order, changes["updated_at"])
+    for name, value in changes.items():
+        setattr(order, name, value)
     return order
 
 
@@ -273,9 +310,10 @@ def order_progress(
     completed_runs: int | None = None,
 ) -> Order:
     """Record delivery progress of a running order; a Pending order becomes In progress."""
-    order = Order.objects.filter(pk=order_id).first()
+    order = Order.objects.select_related("provider").filter(pk=order_id).first()
     if order is None:
         raise PanelError(errors.INCORRECT_ORDER)
+    _refuse_at_provider(order)
     if order.status == S.PENDING:
         return order_transition(
             order_id=order_id,
@@ -312,6 +350,172 @@ def order_progress(
     return order
 
 
+# -- the operator's hand: fulfilment by hand, cancel, settle ---------------------------------
+
+#: Where an order is in a provider's hands, or about to be: its status follows the provider.
+AT_PROVIDER = frozenset(
+    {ForwardState.QUEUED, ForwardState.SENDING, ForwardState.SENT, ForwardState.HELD}
+)
+#: What the operator may move an order to by hand (a cancel is `order_cancel`).
+BY_HAND = frozenset({S.IN_PROGRESS, S.PROCESSING, S.COMPLETED, S.PARTIAL})
+#: What an order may be settled as without telling its provider.
+SETTLED = frozenset({S.COMPLETED, S.PARTIAL, S.CANCELED})
+SETTLE_HINT = (
+    'To record an outcome without telling the provider, use "Settle without telling the '
+    'provider" with a reason (console: order-set ID settle-complete|settle-partial|'
+    "settle-cancel --reason ...)."
+)
+
+
+def _where_upstream(order: Order) -> str:
+    provider = order.provider.name if order.provider is not None else "its provider"
+    if order.forward_state == ForwardState.SENT:
+        return f"at {provider} as its order {order.provider_order_id}"
+    if order.forward_state == ForwardState.HELD:
+        return f"held: its send to {provider} may or may not have reached it"
+    if order.forward_state == ForwardState.SENDING:
+        return f"being sent to {provider}"
+    return f"queued for {provider}"
+
+
+def _refuse_at_provider(order: Order) -> None:
+    """What the operator does by hand would go unseen by a provider that goes on delivering
+    and charging us: an order at a provider is moved by its answers, a cancel through it, or
+    an explicit settlement."""
+    if order.forward_state in AT_PROVIDER:
+        raise ConflictError(
+            f"Order #{order.pk} is {_where_upstream(order)}; its status follows the "
+            f"provider, and a cancel goes through it. {SETTLE_HINT}"
+        )
+
+
+def _operator_order(order_id: int) -> Order:
+    order = Order.objects.select_related("provider").filter(pk=order_id).first()
+    if order is None:
+        raise PanelError(errors.INCORRECT_ORDER)
+    return order
+
+
+def order_fulfil(
+    *,
+    order_id: int,
+    to: OrderStatus,
+    actor: str,
+    remains: int | None = None,
+    start_count: int | None = None,
+    completed_runs: int | None = None,
+) -> Order:
+    """The operator, fulfilling an order by hand, starts, completes or ends it Partial.
+    Only an order nobody else fulfils: not one at a provider, nor a subscription."""
+    order = _operator_order(order_id)
+    if order.is_subscription:
+        raise ConflictError(
+            f"Order #{order_id} is a subscription: pause, resume, stop or expire it instead"
+        )
+    if to not in BY_HAND:
+        raise PanelError(f"{to} is not a step of fulfilment by hand")
+    _refuse_at_provider(order)
+    return order_transition(
+        order_id=order_id,
+        to=to,
+        actor=actor,
+        remains=remains,
+        start_count=start_count,
+        completed_runs=completed_runs,
+        # An order by hand never becomes a provider's; checked again all the same.
+        guard=Q(forward_state=order.forward_state),
+    )
+
+
+def order_cancel(*, order_id: int, actor: str) -> Order:
+    """The operator cancels. By hand: Canceled now, the whole charge refunded. At a provider:
+    the provider's cancel, as for a customer's request, and the order ends as it answers
+    (a held one: when the operator settles the send). A drip-feed the panel runs stops its
+    runs; a subscription stops."""
+    order = _operator_order(order_id)
+    if order.status not in ACTIVE_STATUSES:
+        raise PanelError(errors.CANCEL_FINISHED)
+    if order.is_subscription:
+        return subscription_stop(order_id=order_id, actor=actor, reason="stopped by the operator")
+    if order.forward_state == ForwardState.DRIPFEED:
+        return dripfeed_stop(order_id=order_id, actor=actor)
+    if order.forward_state == ForwardState.MANUAL:
+        # The operator is its fulfiller: the cancel is the outcome.
+        return order_transition(
+            order_id=order_id,
+            to=S.CANCELED,
+            expected=OrderStatus(order.status),
+            actor=actor,
+            data={"reason": "canceled by the operator"},
+            guard=Q(forward_state=ForwardState.MANUAL),
+        )
+    if order.cancel_requested_at is not None:
+        refused = order.last_error.startswith("cancel refused upstream")
+        raise ConflictError(
+            f"Order #{order_id}: a cancel is already requested"
+            + (f" and the provider refused it ({order.last_error})" if refused else "")
+            + f". {SETTLE_HINT}"
+        )
+    return _cancel(order, actor=actor, reason="canceled by the operator")
+
+
+def order_settle(
+    *,
+    order_id: int,
+    to: OrderStatus,
+    actor: str,
+    reason: str,
+    remains: int | None = None,
+) -> Order:
+    """The operator records how an order ended without telling its provider (settled with
+    the provider some other way, or the provider is gone): Completed, Partial with what
+    remains, or Canceled, refunded accordingly. The reason is required and kept with who
+    settled it in the order's history; the worker does not look at the order again."""
+    reason = reason.strip()
+    if not reason:
+        raise PanelError("Settling without telling the provider needs a reason")
+    if to not in SETTLED:
+        raise PanelError("An order is settled as Completed, Partial or Canceled")
+    order = _operator_order(order_id)
+    if order.is_subscription:
+        raise ConflictError(f"Order #{order_id} is a subscription: stop or expire it instead")
+    if order.forward_state == ForwardState.SENDING:
+        raise ConflictError(
+            f"Order #{order_id} is being sent to its provider right now; try again in a moment"
+        )
+    now = timezone.now()
+    guard = Q(forward_state=order.forward_state)
+    extra: dict[str, Any] = {}
+    if order.forward_state == ForwardState.QUEUED:
+        guard &= lease_free(now)  # not while a worker may be about to send it
+        extra["forward_state"] = ForwardState.UNSENT
+    elif order.forward_state == ForwardState.HELD:
+        # Off the operator's list of held sends: it did reach the provider, or it is given up.
+        extra["forward_state"] = ForwardState.FAILED if to == S.CANCELED else ForwardState.SENT
+        extra["last_error"] = ""
+    upstream = {
+        key: value
+        for key, value in (
+            ("provider_order", order.provider_order_id),
+            ("provider_status", order.provider_status),
+        )
+        if value
+    }
+    return order_transition(
+        order_id=order_id,
+        to=to,
+        expected=OrderStatus(order.status),
+        actor=actor,
+        remains=remains,
+        data={"reason": reason, "without_provider": True, **upstream},
+        guard=guard,
+        extra=extra,
+    )
+
+
+# -- the customer's requests ------------------------------------------------------------------
+
+
 def _customer_order(customer: Customer, order_id: int | None) -> Order:
     """The customer's own order with its service; anyone else's is "Incorrect order ID"."""
     order = (
@@ -337,6 +541,13 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
         return subscription_stop(order_id=order.pk, actor=actor, reason="canceled by the customer")
     if order.cancel_requested_at is not None:
         raise PanelError(errors.CANCEL_REQUESTED)
+    return _cancel(order, actor=actor, reason="canceled by the customer")
+
+
+def _cancel(order: Order, *, actor: str, reason: str) -> Order:
+    """Cancel an order not started anywhere at once, with a full refund; otherwise record the
+    request: the worker passes it on to the provider (or stops a drip-feed's runs), a held
+    order waits for the operator's decision on its send, one by hand for the operator."""
     # Not started anywhere yet (a panel-run drip-feed is Pending until its first run).
     unstarted = (ForwardState.MANUAL, ForwardState.QUEUED, ForwardState.DRIPFEED)
     if order.status in (S.PENDING, S.ACTIVE, S.PAUSED) and order.forward_state in unstarted:
@@ -347,7 +558,7 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
                 to=S.CANCELED,
                 expected=OrderStatus(order.status),
                 actor=actor,
-                data={"reason": "canceled by the customer"},
+                data={"reason": reason},
                 # Never while a worker may be sending it: then it is a request like any other.
                 guard=Q(forward_state__in=unstarted) & lease_free(now),
                 dripfeed_driver=True,
@@ -386,6 +597,11 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
             from_status=order.status,
             to_status=order.status,
             actor=actor,
+            data={
+                "reason": reason,
+                # Shown to the operator: honoured when the held send is settled.
+                **({"held": True} if order.forward_state == ForwardState.HELD else {}),
+            },
         )
     order.refresh_from_db()
     return order

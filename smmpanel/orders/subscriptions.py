@@ -90,6 +90,8 @@ def _charge_post(
     """One post: a child order charged at the subscription's rate, under the customer's and
     the subscription's locks. None, with the subscription paused for funds, when the
     balance cannot pay; None when the post (by its provider id) was already recorded."""
+    from smmpanel.orders.services import order_transition_locked
+
     parent = Order.objects.get(pk=parent_id)
     charge = price(parent.rate, quantity)
     now = timezone.now()
@@ -98,10 +100,7 @@ def _charge_post(
         parent = Order.objects.select_for_update().get(pk=parent_id)
         if parent.status != S.ACTIVE:
             raise ConflictError(f"Subscription #{parent_id} is {parent.status}, not Active")
-        if (
-            upstream is not None
-            and Order.objects.filter(parent_id=parent_id, provider_order_id=upstream).exists()
-        ):
+        if upstream is not None and _recorded(parent, upstream):
             return None
         if customer.balance < charge:
             why = f"not enough funds for a post ({charge})"
@@ -133,16 +132,27 @@ def _charge_post(
         delivered = parent.posts_delivered + 1
         total = posts_total(parent)
         done = total is not None and delivered >= total
-        Order.objects.filter(pk=parent.pk).update(
-            posts_delivered=delivered,
-            charge=quantize(parent.charge + charge),
-            updated_at=now,
-            **({"status": S.COMPLETED, "finished_at": now, "next_check_at": None} if done else {}),
-        )
+        counters = {"posts_delivered": delivered, "charge": quantize(parent.charge + charge)}
         OrderEvent.objects.create(order=order, kind="placed", to_status=order.status, actor=actor)
         _event(parent.pk, "post", S.ACTIVE, S.COMPLETED if done else S.ACTIVE, actor,
                child=order.pk, quantity=quantity)  # fmt: skip
+        if done:
+            order_transition_locked(
+                order=parent, to=S.COMPLETED, expected=S.ACTIVE, actor=actor,
+                data={"reason": f"all {total} posts delivered"}, extra=counters,
+            )  # fmt: skip
+        else:
+            Order.objects.filter(pk=parent.pk).update(updated_at=now, **counters)
     return order
+
+
+def _recorded(parent: Order, upstream: int) -> bool:
+    """This provider order is already an order here: this subscription's post, seen before,
+    or (at the same provider) any other order, which must not be charged a second time."""
+    same = Q(parent_id=parent.pk)
+    if parent.provider_id is not None:
+        same |= Q(provider_id=parent.provider_id)
+    return Order.objects.filter(same, provider_order_id=upstream).exists()
 
 
 def subscription_deliver_post(*, order_id: int, link: str, quantity: int, actor: str) -> Order:
@@ -203,16 +213,23 @@ def subscription_post_seen(
 
 def _pause(parent: Order, reason: str, actor: str, now: datetime, *, why: str) -> None:
     """Pause inside the caller's transaction, the subscription row locked."""
+    from smmpanel.orders.services import order_transition_locked
+
     upstream = parent.forward_state == F_.SENT and parent.cancel_sent_at is None
-    Order.objects.filter(pk=parent.pk, status=S.ACTIVE).update(
-        status=S.PAUSED,
-        paused_for=reason,
-        updated_at=now,
-        # A provider's subscription is canceled there (no pause in API v2), at once.
-        cancel_requested_at=now if upstream else parent.cancel_requested_at,
-        next_check_at=now if upstream else chores_at(parent, reason, now),
+    order_transition_locked(
+        order=parent,
+        to=S.PAUSED,
+        expected=S.ACTIVE,
+        actor=actor,
+        data={"reason": why},
+        extra={
+            "paused_for": reason,
+            "updated_at": now,
+            # A provider's subscription is canceled there (no pause in API v2), at once.
+            "cancel_requested_at": now if upstream else parent.cancel_requested_at,
+            "next_check_at": now if upstream else chores_at(parent, reason, now),
+        },
     )
-    _event(parent.pk, "status", S.ACTIVE, S.PAUSED, actor, reason=why)
 
 
 def chores_at(order: Order, paused_for: str, now: datetime) -> datetime | None:
@@ -238,6 +255,8 @@ def subscription_pause(*, order_id: int, actor: str) -> Order:
 def subscription_resume(*, order_id: int, actor: str) -> Order:
     """Resume a paused subscription. One whose provider's subscription was canceled by the
     pause is placed there again, for the posts still to come."""
+    from smmpanel.orders.services import order_transition_locked
+
     _subscription(order_id)
     now = timezone.now()
     with transaction.atomic(durable=True):
@@ -248,7 +267,7 @@ def subscription_resume(*, order_id: int, actor: str) -> Order:
             raise ConflictError(f"Subscription #{order_id} expired on {parent.sub_expiry:%d/%m/%Y}")
         if parent.lease_until is not None and parent.lease_until >= now:
             raise ConflictError(f"Subscription #{order_id} is being worked on; try again shortly")
-        changes: dict[str, Any] = {"status": S.ACTIVE, "paused_for": "", "updated_at": now}
+        changes: dict[str, Any] = {"paused_for": "", "updated_at": now}
         if parent.forward_state == F_.SENT and parent.cancel_sent_at is not None:
             # Canceled at the provider by the pause: place it there anew.
             changes.update(
@@ -262,23 +281,44 @@ def subscription_resume(*, order_id: int, actor: str) -> Order:
             changes["next_check_at"] = now  # paused before it was ever sent: send it now
         else:
             changes["next_check_at"] = chores_at(parent, "", now)
-        Order.objects.filter(pk=order_id, status=S.PAUSED).update(**changes)
-        _event(order_id, "status", S.PAUSED, S.ACTIVE, actor,
-               reason="resumed", previous_provider_order=parent.provider_order_id)  # fmt: skip
+        previous = parent.provider_order_id
+        order_transition_locked(
+            order=parent, to=S.ACTIVE, expected=S.PAUSED, actor=actor, extra=changes,
+            data={"reason": "resumed", "previous_provider_order": previous},
+        )  # fmt: skip
     return Order.objects.get(pk=order_id)
 
 
 def subscription_stop(*, order_id: int, actor: str, reason: str) -> Order:
     """Stop a subscription at once: Canceled, nothing refunded (its posts' orders go on and
     refund themselves). A provider's subscription is canceled there by the worker."""
+    return _end(order_id, S.CANCELED, actor=actor, reason=reason)
+
+
+def subscription_expire(*, order_id: int, actor: str, reason: str | None = None) -> Order:
+    """End a subscription as Expired: past its expiry day (the worker), or when the operator
+    says so. A provider's subscription is canceled there by the worker, as for a stop."""
+    order = _subscription(order_id)
+    if reason is None:
+        reason = f"expired on {order.sub_expiry:%d/%m/%Y}" if order.sub_expiry else ""
+    return _end(order_id, S.EXPIRED, actor=actor, reason=reason)
+
+
+def _end(order_id: int, to: OrderStatus, *, actor: str, reason: str) -> Order:
+    """End a live subscription now. One at a provider gets the provider's cancel (the
+    worker's cancel pass), one not sent yet is never sent; posts seen after it are not
+    charged."""
     from smmpanel.orders.services import order_transition
 
     order = _subscription(order_id)
     if order.status not in LIVE:
         raise PanelError(errors.CANCEL_FINISHED)
     now = timezone.now()
-    extra: dict[str, Any] = {"paused_for": "", "cancel_requested_at": now}
+    extra: dict[str, Any] = {"paused_for": ""}
     guard = Q(forward_state=order.forward_state)
+    if to == S.CANCELED or order.forward_state != F_.MANUAL:
+        # A stop is a cancel request, and so is any end of one a provider may have.
+        extra["cancel_requested_at"] = now
     if order.forward_state == F_.QUEUED:
         # Not sent yet: it never will be, unless a worker is sending it right now; then
         # the sent one gets its cancel as soon as it is recorded (worker._sent).
@@ -288,33 +328,19 @@ def subscription_stop(*, order_id: int, actor: str, reason: str) -> Order:
         extra["next_check_at"] = now  # the worker sends the provider's cancel
     try:
         return order_transition(
-            order_id=order_id, to=S.CANCELED, expected=S(order.status), actor=actor,
+            order_id=order_id, to=to, expected=S(order.status), actor=actor,
             data={"reason": reason}, guard=guard, extra=extra,
         )  # fmt: skip
     except ConflictError:
         order.refresh_from_db()
         if order.status not in LIVE:
             raise PanelError(errors.CANCEL_FINISHED) from None
-        # Changed meanwhile (a worker took it up): stop it as it stands now.
+        # Changed meanwhile (a worker took it up): end it as it stands now.
         return order_transition(
-            order_id=order_id, to=S.CANCELED, expected=S(order.status), actor=actor,
+            order_id=order_id, to=to, expected=S(order.status), actor=actor,
             data={"reason": reason}, extra={"paused_for": "", "cancel_requested_at": now,
                                             "next_check_at": now},
         )  # fmt: skip
-
-
-def subscription_expire(*, order_id: int, actor: str) -> Order:
-    order = _subscription(order_id)
-    from smmpanel.orders.services import order_transition
-
-    return order_transition(
-        order_id=order_id,
-        to=S.EXPIRED,
-        expected=S(order.status),
-        actor=actor,
-        data={"reason": f"expired on {order.sub_expiry:%d/%m/%Y}" if order.sub_expiry else ""},
-        extra={"paused_for": ""},
-    )
 
 
 def subscription_chores(*, order_id: int, owner: str) -> None:

@@ -107,7 +107,8 @@ def test_status_drip_feed_reports_runs(me):
     )
     order = me.add(service, link=LINK, quantity="100", runs="4", interval="30")
     assert Order.objects.get(pk=order).forward_state == ForwardState.QUEUED
-    order_progress(order_id=order, actor="test", completed_runs=1, remains=300)
+    # As the worker records the provider's answer.
+    order_transition(order_id=order, to=S.IN_PROGRESS, actor="test", completed_runs=1, remains=300)
     assert me("status", order=str(order)) == {
         "charge": "0.40000",
         "start_count": "0",

@@ -13,11 +13,14 @@ from django.core.management import CommandError, call_command
 
 from smmpanel.accounts.models import Customer
 from smmpanel.accounts.selectors import customer_by_api_key
+from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import Service, ServiceType
-from smmpanel.orders.models import Order
+from smmpanel.core.money import price
+from smmpanel.orders.models import ForwardState, Order, OrderEvent
 from smmpanel.orders.services import order_place
 from smmpanel.providers.models import Provider
 from tests.factories import make_customer, make_service
+from tests.fulfillment.conftest import all_final, drive, place, service_of
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +133,123 @@ def test_demo_seed_covers_every_type_and_is_idempotent(settings, tmp_path):
     assert Provider.objects.get().api_url == "http://127.0.0.1:9124/api/v2"
     assert (tmp_path / "demo-admin-password").stat().st_mode & 0o077 == 0
     assert not Order.objects.exists()
+
+
+# -- orders and subscriptions at a provider, from the console ---------------------------------
+
+
+def _at_provider(sim, provider, worker) -> Order:
+    sim.configure(start_delay=60)  # accepted there, not started for a minute
+    customer, _ = make_customer("10")
+    order = place(customer, service_of(provider, ServiceType.DEFAULT), quantity="1000")
+    drive(worker, lambda: Order.objects.get(pk=order.pk).forward_state == ForwardState.SENT)
+    return Order.objects.get(pk=order.pk)
+
+
+def refunds(order: Order) -> list[Decimal]:
+    return list(
+        LedgerEntry.objects.filter(order=order, kind="refund").values_list("amount", flat=True)
+    )
+
+
+@pytest.mark.parametrize("step", ["complete", "partial", "start", "processing", "progress"])
+def test_order_set_by_hand_on_an_order_at_a_provider_is_refused(sim, provider, worker, step):
+    order = _at_provider(sim, provider, worker)
+    with pytest.raises(CommandError, match="settle-"):
+        run("order_set", str(order.pk), step, "--remains", "400")
+    assert Order.objects.get(pk=order.pk).status == "Pending" and refunds(order) == []
+
+
+def test_order_set_cancel_of_an_order_at_a_provider_goes_through_its_cancel(sim, provider, worker):
+    order = _at_provider(sim, provider, worker)
+    out, _ = run("order_set", str(order.pk), "cancel")
+    assert "cancel requested" in out
+    assert Order.objects.get(pk=order.pk).status == "Pending" and refunds(order) == []
+    drive(worker, all_final(order))
+    order.refresh_from_db()
+    assert order.status == "Canceled" and refunds(order) == [order.charge]
+    assert sim.order(order.provider_order_id)["status"] == "Canceled"
+    assert OrderEvent.objects.get(order=order, kind="cancel_requested").actor == "console"
+
+
+def test_order_set_settle_needs_a_reason_and_tells_the_provider_nothing(sim, provider, worker):
+    order = _at_provider(sim, provider, worker)
+    with pytest.raises(CommandError, match="reason"):
+        run("order_set", str(order.pk), "settle-partial", "--remains", "400")
+    with pytest.raises(CommandError, match="remains"):
+        run("order_set", str(order.pk), "settle-partial", "--reason", "checked")
+    assert Order.objects.get(pk=order.pk).status == "Pending"
+    why = "the provider delivered 600, then its service closed"
+    out, _ = run("order_set", str(order.pk), "settle-partial", "--remains", "400", "--reason", why)
+    assert "Partial" in out
+    order.refresh_from_db()
+    assert (order.status, order.remains) == ("Partial", 400)
+    assert refunds(order) == [price(order.rate, 400)]
+    event = OrderEvent.objects.get(order=order, kind="status", to_status="Partial")
+    assert (event.actor, event.data["reason"], event.data["without_provider"]) == (
+        "console", why, True,
+    )  # fmt: skip
+    worker.run_once()
+    assert "cancel" not in sim.stats()["requests"]
+    assert sim.order(order.provider_order_id)["status"] == "Pending"
+
+
+def _subscription_at_provider(sim, provider, worker) -> Order:
+    sim.configure(post_interval=3600)  # no post meanwhile: only the commands matter here
+    customer, _ = make_customer("100")
+    sub = order_place(
+        customer=customer,
+        service_id=Service.objects.get(provider=provider, provider_service_id=16).pk,
+        params={"username": "console.star", "min": "100", "max": "300", "delay": "0"},
+    )
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).forward_state == ForwardState.SENT)
+    return Order.objects.get(pk=sub.pk)
+
+
+def _upstream_status(sim, provider_order_id: int | None) -> str:
+    assert provider_order_id is not None
+    return str(sim.order(provider_order_id)["status"])
+
+
+def test_order_set_pauses_resumes_and_expires_a_subscription_at_its_provider(sim, provider, worker):
+    sub = _subscription_at_provider(sim, provider, worker)
+    first = sub.provider_order_id
+    run("order_set", str(sub.pk), "pause")
+    # API v2 has no pause: the provider's subscription is canceled there.
+    drive(worker, lambda: _upstream_status(sim, first) == "Canceled", seconds=5)
+    sub.refresh_from_db()
+    assert (sub.status, sub.paused_for) == ("Paused", "operator")
+
+    run("order_set", str(sub.pk), "resume")
+    assert Order.objects.get(pk=sub.pk).status == "Active"
+    # Placed anew at the provider, for the posts still to come.
+    drive(worker, lambda: Order.objects.get(pk=sub.pk).provider_order_id not in (None, first))
+    again = Order.objects.get(pk=sub.pk).provider_order_id
+    assert _upstream_status(sim, again) == "Active"
+
+    run("order_set", str(sub.pk), "expire")
+    assert Order.objects.get(pk=sub.pk).status == "Expired"
+    drive(worker, lambda: _upstream_status(sim, again) == "Canceled")
+
+
+def test_order_set_stops_a_subscription_at_its_provider(sim, provider, worker):
+    sub = _subscription_at_provider(sim, provider, worker)
+    run("order_set", str(sub.pk), "stop")
+    assert Order.objects.get(pk=sub.pk).status == "Canceled"
+    drive(worker, lambda: _upstream_status(sim, sub.provider_order_id) == "Canceled")
+    with pytest.raises(CommandError, match="finished"):
+        run("order_set", str(sub.pk), "cancel")
+
+
+@pytest.mark.parametrize("step", ["complete", "start", "partial"])
+def test_order_set_of_an_order_step_on_a_subscription_is_refused(step):
+    customer, _ = make_customer("10")
+    service = make_service(type=ServiceType.SUBSCRIPTIONS, rate="1.00", min=10, max=500)
+    sub = order_place(
+        customer=customer,
+        service_id=service.pk,
+        params={"username": "star", "min": "100", "max": "200", "delay": "0"},
+    )
+    with pytest.raises(CommandError, match="subscription"):
+        run("order_set", str(sub.pk), step, "--remains", "1")
+    assert Order.objects.get(pk=sub.pk).status == "Active"
