@@ -16,8 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 
 from smmpanel.core.secret_files import read_or_create_secret
+
+# Lets the admin classes name their model (ModelAdmin[Order]) for mypy --strict at runtime too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SMMPANEL_VAR", BASE_DIR / "var")).resolve()

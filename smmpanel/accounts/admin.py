@@ -23,7 +23,7 @@ from smmpanel.core.errors import PanelError
 from smmpanel.core.money import ZERO
 
 
-class ApiKeyInline(admin.TabularInline):
+class ApiKeyInline(admin.TabularInline[ApiKey, Customer]):
     model = ApiKey
     extra = 0
     can_delete = False
@@ -34,14 +34,14 @@ class ApiKeyInline(admin.TabularInline):
         return False  # keys are made by the "Create a new API key" action: shown once
 
 
-class CustomerRateInline(admin.TabularInline):
+class CustomerRateInline(admin.TabularInline[CustomerRate, Customer]):
     model = CustomerRate
     extra = 0
     autocomplete_fields = ("service",)
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(admin.ModelAdmin[Customer]):
     list_display = ("user", "balance", "currency", "discount_percent", "is_active", "created_at")
     list_filter = ("is_active", "currency")
     search_fields = ("user__username", "user__email")
@@ -143,7 +143,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     list_display = ("prefix", "customer", "label", "is_active", "created_at", "revoked_at")
     list_filter = ("is_active",)
     search_fields = ("prefix", "customer__user__username")

@@ -5,7 +5,7 @@ from smmpanel.billing.models import LedgerEntry
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(admin.ModelAdmin[LedgerEntry]):
     """Read-only: the ledger is append-only; balances change through customer actions."""
 
     list_display = (

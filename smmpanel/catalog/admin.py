@@ -4,14 +4,14 @@ from smmpanel.catalog.models import Category, Service
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(admin.ModelAdmin[Category]):
     list_display = ("name", "position", "enabled")
     list_editable = ("position", "enabled")
     search_fields = ("name",)
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(admin.ModelAdmin[Service]):
     list_display = (
         "id", "name", "category", "type", "rate", "min", "max", "refill", "cancel", "dripfeed",
         "enabled", "provider", "provider_service_id", "provider_rate",

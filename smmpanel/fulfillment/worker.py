@@ -183,7 +183,7 @@ class Worker:
         self._clients.clear()
 
     def backoff(self, attempts: int) -> timedelta:
-        base = self.config.backoff_base * (2 ** min(max(attempts - 1, 0), 12))
+        base: timedelta = self.config.backoff_base * (2 ** min(max(attempts - 1, 0), 12))
         return min(base, self.config.backoff_max) * (1 + random.random() / 5)
 
     def _provider_failed(self, provider: Provider, exc: BaseException) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -61,7 +61,7 @@ class SettleForm(forms.Form):
     )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline[Any, Order]):
     """A table of related rows shown under an order: never added, edited or deleted here."""
 
     extra = 0
@@ -115,7 +115,7 @@ class ReadOnlyMixin:
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin[Order]):
     list_display = (
         "id", "created_at", "customer", "service", "link", "charged_quantity", "charge",
         "start_count", "remains", "status", "forward_state", "cancel_requested_at", "attention",
@@ -375,7 +375,7 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Refill)
-class RefillAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RefillAdmin(ReadOnlyMixin, admin.ModelAdmin[Refill]):
     list_display = (
         "id", "order", "customer", "status", "forward_state", "created_at", "updated_at",
     )  # fmt: skip
@@ -408,7 +408,7 @@ class RefillAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class OrderEventAdmin(ReadOnlyMixin, admin.ModelAdmin[OrderEvent]):
     list_display = (
         "id",
         "created_at",

@@ -13,7 +13,7 @@ from smmpanel.providers.models import Provider
 from smmpanel.providers.services import price_sync, provider_client
 
 
-class ProviderForm(forms.ModelForm):
+class ProviderForm(forms.ModelForm[Provider]):
     api_url = forms.URLField(assume_scheme="https", max_length=500)
     #: Write-only: the stored key is never shown; leave empty to keep it.
     api_key = forms.CharField(
@@ -40,7 +40,7 @@ class ProviderForm(forms.ModelForm):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(admin.ModelAdmin[Provider]):
     form = ProviderForm
     list_display = (
         "name",

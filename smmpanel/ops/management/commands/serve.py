@@ -15,7 +15,7 @@ from smmpanel.core.redaction import RedactKeys
 _REDACT_KEYS = RedactKeys()
 
 
-class KeyRedactingLogger(GunicornLogger):
+class KeyRedactingLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn ships no types
     """Gunicorn's logger, with API keys taken out of every line it writes: the access
     log's request line carries the query string, and its error log quotes bad requests."""
 
