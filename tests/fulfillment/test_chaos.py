@@ -47,7 +47,11 @@ def test_chaos_run_loses_nothing_and_sends_nothing_twice(sim, provider, worker):
     # Work under fire for a while; ask to cancel some orders on the way.
     to_cancel = set(rng.sample([o.pk for o in orders], 12))
     deadline = time.monotonic() + 8
-    while time.monotonic() < deadline:
+    # Eight seconds, longer on a loaded machine (the suite runs in parallel) until the storm
+    # has really hit: the assertion below checks that it did.
+    while time.monotonic() < deadline or (
+        sum(sim.stats()["faults"].values()) <= 20 and time.monotonic() < deadline + 30
+    ):
         worker.run_once()
         for order in Order.objects.filter(pk__in=to_cancel, cancel_requested_at__isnull=True):
             if order.status in ACTIVE_STATUSES:
