@@ -21,7 +21,7 @@ from smmpanel.billing.services import InsufficientFunds, customer_lock, ledger_p
 from smmpanel.catalog.models import PACKAGE_TYPES, Service
 from smmpanel.catalog.selectors import effective_rate, service_for_customer
 from smmpanel.core import errors
-from smmpanel.core.errors import ConflictError, PanelError
+from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.core.queue import lease_free
@@ -50,7 +50,7 @@ def order_place(
     """Validate, charge and record a new order; all of it commits together or none of it."""
     service = service_for_customer(customer, service_id) if service_id else None
     if service is None:
-        raise PanelError(errors.INCORRECT_SERVICE)
+        raise PanelError(ErrorCode.INCORRECT_SERVICE)
     rate = effective_rate(customer, service)
     terms = ServiceTerms(
         type=service.type, rate=rate, min=service.min, max=service.max, dripfeed=service.dripfeed
@@ -69,7 +69,7 @@ def order_place(
                 link=link,
             ).exists()
         ):
-            raise PanelError(errors.ACTIVE_ORDER_LINK)
+            raise PanelError(ErrorCode.ACTIVE_ORDER_LINK)
         if locked.balance < spec.funds_needed:
             raise InsufficientFunds()
         order = Order.objects.create(
@@ -275,7 +275,7 @@ def order_progress(
     """Record delivery progress of a running order; a Pending order becomes In progress."""
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
-        raise PanelError(errors.INCORRECT_ORDER)
+        raise PanelError(ErrorCode.INCORRECT_ORDER)
     if order.status == S.PENDING:
         return order_transition(
             order_id=order_id,
@@ -320,7 +320,7 @@ def _customer_order(customer: Customer, order_id: int | None) -> Order:
         else None
     )
     if order is None:
-        raise PanelError(errors.INCORRECT_ORDER)
+        raise PanelError(ErrorCode.INCORRECT_ORDER)
     return order
 
 
@@ -329,14 +329,14 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
     a full refund; otherwise the request is recorded for the fulfiller to confirm."""
     order = _customer_order(customer, order_id)
     if not order.service.cancel:
-        raise PanelError(errors.CANCEL_UNAVAILABLE)
+        raise PanelError(ErrorCode.CANCEL_UNAVAILABLE)
     if order.status not in ACTIVE_STATUSES:
-        raise PanelError(errors.CANCEL_FINISHED)
+        raise PanelError(ErrorCode.CANCEL_FINISHED)
     if order.is_subscription:
         # Stops at once: nothing of it is refundable, and no further post is charged.
         return subscription_stop(order_id=order.pk, actor=actor, reason="canceled by the customer")
     if order.cancel_requested_at is not None:
-        raise PanelError(errors.CANCEL_REQUESTED)
+        raise PanelError(ErrorCode.CANCEL_REQUESTED)
     # Not started anywhere yet (a panel-run drip-feed is Pending until its first run).
     unstarted = (ForwardState.MANUAL, ForwardState.QUEUED, ForwardState.DRIPFEED)
     if order.status in (S.PENDING, S.ACTIVE, S.PAUSED) and order.forward_state in unstarted:
@@ -364,7 +364,7 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
             # The operator moved it first; fall through to a request on the new status.
             order.refresh_from_db()
             if order.status not in ACTIVE_STATUSES:
-                raise PanelError(errors.CANCEL_FINISHED) from None
+                raise PanelError(ErrorCode.CANCEL_FINISHED) from None
     with transaction.atomic(durable=True):
         won = Order.objects.filter(
             pk=order.pk, status__in=ACTIVE_STATUSES, cancel_requested_at__isnull=True
@@ -379,7 +379,7 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
             ),
         )
         if not won:
-            raise PanelError(errors.CANCEL_REQUESTED)
+            raise PanelError(ErrorCode.CANCEL_REQUESTED)
         OrderEvent.objects.create(
             order_id=order.pk,
             kind="cancel_requested",
@@ -402,16 +402,16 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
     any other waits for the operator."""
     order = _customer_order(customer, order_id)
     if not order.service.refill or order.is_subscription:
-        raise PanelError(errors.REFILL_UNAVAILABLE)
+        raise PanelError(ErrorCode.REFILL_UNAVAILABLE)
     if order.status not in REFILLABLE:
-        raise PanelError(errors.REFILL_NOT_COMPLETED)
+        raise PanelError(ErrorCode.REFILL_NOT_COMPLETED)
     finished = order.finished_at or order.updated_at
     if timezone.now() > finished + timedelta(days=order.service.refill_days):
-        raise PanelError(errors.REFILL_PERIOD_OVER)
+        raise PanelError(ErrorCode.REFILL_PERIOD_OVER)
     try:
         with transaction.atomic(durable=True):
             if Refill.objects.filter(order_id=order.pk, status__in=ACTIVE_REFILL_STATUSES).exists():
-                raise PanelError(errors.REFILL_RUNNING)
+                raise PanelError(ErrorCode.REFILL_RUNNING)
             now = timezone.now()
             upstream = order.provider_order_id is not None
             runs = _refillable_runs(order) if order.forward_state == ForwardState.DRIPFEED else []
@@ -447,7 +447,7 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
                 )  # fmt: skip
     except IntegrityError:
         # The partial unique index caught a concurrent request for the same order.
-        raise PanelError(errors.REFILL_RUNNING) from None
+        raise PanelError(ErrorCode.REFILL_RUNNING) from None
     return refill
 
 
@@ -491,7 +491,7 @@ def refill_transition(*, refill_id: int, to: RefillStatus, actor: str) -> Refill
     """The fulfiller accepts (In progress), completes, rejects or fails a refill."""
     refill = Refill.objects.filter(pk=refill_id).first()
     if refill is None:
-        raise PanelError(errors.REFILL_NOT_FOUND)
+        raise PanelError(ErrorCode.REFILL_NOT_FOUND)
     current = RefillStatus(refill.status)
     if not can_transition_refill(current, to):
         raise ConflictError(f"Refill #{refill_id} cannot go from {current} to {to}")

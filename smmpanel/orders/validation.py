@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from smmpanel.catalog.models import ServiceType
-from smmpanel.core.errors import BAD_LINK, QUANTITY_LESS, QUANTITY_MORE, PanelError
+from smmpanel.core.errors import ErrorCode, PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.core.parsing import parse_whole, split_lines, text_problem
 from smmpanel.orders.states import OrderStatus
@@ -99,7 +99,7 @@ def _text(params: Mapping[str, str], name: str) -> str:
 
 
 def _missing(name: str) -> PanelError:
-    return PanelError(f"Missing required parameter: {name}")
+    return PanelError(ErrorCode.MISSING_PARAMETER, field=name)
 
 
 def _whole(params: Mapping[str, str], name: str, *, minimum: int = 0) -> int:
@@ -108,17 +108,17 @@ def _whole(params: Mapping[str, str], name: str, *, minimum: int = 0) -> int:
         raise _missing(name)
     number = parse_whole(raw)
     if number is None or number > MAX_UNITS:
-        raise PanelError(f"Invalid {name}: expected a whole number")
+        raise PanelError(ErrorCode.NOT_A_WHOLE_NUMBER, field=name)
     if number < minimum:
-        raise PanelError(f"Invalid {name}: must be at least {minimum}")
+        raise PanelError(ErrorCode.BELOW_MINIMUM, field=name, minimum=minimum)
     return number
 
 
 def _check_range(quantity: int, terms: ServiceTerms) -> None:
     if quantity < terms.min:
-        raise PanelError(QUANTITY_LESS.format(min=terms.min))
+        raise PanelError(ErrorCode.QUANTITY_LESS, field="quantity", min=terms.min)
     if quantity > terms.max:
-        raise PanelError(QUANTITY_MORE.format(max=terms.max))
+        raise PanelError(ErrorCode.QUANTITY_MORE, field="quantity", max=terms.max)
 
 
 #: One label of a host name: letters of any script, digits, "-" (not at either end), "_".
@@ -164,13 +164,13 @@ def clean_link(raw: str) -> str:
     account it points at (`@bob`, `bob`: what follower services are ordered with)."""
     link = raw.strip()
     if not (0 < len(link) <= MAX_LINK and _plain(link) and (_is_url(link) or _is_handle(link))):
-        raise PanelError(BAD_LINK)
+        raise PanelError(ErrorCode.BAD_LINK, field="link")
     return link
 
 
 def _clean_media(name: str, value: str) -> str:
     if not (_plain(value) and _is_url(value)):
-        raise PanelError(f"Invalid {name}: not a link (https://...)")
+        raise PanelError(ErrorCode.NOT_A_LINK, field=name)
     return value
 
 
@@ -178,19 +178,16 @@ def _is_username(text: str) -> bool:
     return _plain(text) and (_is_handle(text) or _is_url(text))
 
 
-_NOT_A_USERNAME = "not a username (letters, digits, '.', '_', '-', after an optional '@')"
-
-
 def _clean_username(name: str, value: str) -> str:
     if not _is_username(value):
-        raise PanelError(f"Invalid {name}: {_NOT_A_USERNAME} or a link to the account")
+        raise PanelError(ErrorCode.NOT_A_USERNAME, field=name)
     return value
 
 
 def _clean_usernames(name: str, value: str) -> str:
     for number, line in enumerate(value.splitlines(), start=1):
         if line.strip() and not _is_username(line.strip()):
-            raise PanelError(f"Invalid {name}: line {number} is {_NOT_A_USERNAME} or a link")
+            raise PanelError(ErrorCode.NOT_A_USERNAME_LINE, field=name, line=number)
     return value
 
 
@@ -206,9 +203,9 @@ def _expiry(raw: str) -> dt.date:
     try:
         day = dt.datetime.strptime(raw, "%d/%m/%Y").date()
     except ValueError as exc:
-        raise PanelError("Invalid expiry: expected a date as d/m/Y, like 31/12/2026") from exc
+        raise PanelError(ErrorCode.EXPIRY_FORMAT, field="expiry") from exc
     if day < dt.datetime.now(dt.UTC).date():
-        raise PanelError("Invalid expiry: the date has passed")
+        raise PanelError(ErrorCode.EXPIRY_PASSED, field="expiry")
     return day
 
 
@@ -230,9 +227,9 @@ def order_spec(terms: ServiceTerms, params: Mapping[str, str]) -> OrderSpec:
         if name in required:
             value = params[name].strip()
             if len(value) > size:
-                raise PanelError(f"Invalid {name}: longer than {size} characters")
+                raise PanelError(ErrorCode.TEXT_TOO_LONG, field=name, size=size)
             if problem := text_problem(value):
-                raise PanelError(f"Invalid {name}: {problem}")
+                raise PanelError(ErrorCode.TEXT_UNREADABLE, field=name, problem=problem)
             fields[name] = SHAPED[name](name, value) if name in SHAPED else value
 
     if kind == T.SUBSCRIPTIONS:
@@ -243,7 +240,7 @@ def order_spec(terms: ServiceTerms, params: Mapping[str, str]) -> OrderSpec:
         if not lines:
             raise _missing(COUNTED_LIST[kind])
         if len(lines) > MAX_LINES:
-            raise PanelError(QUANTITY_MORE.format(max=terms.max))
+            raise PanelError(ErrorCode.QUANTITY_MORE, field="quantity", max=terms.max)
         quantity = len(lines)
         _check_range(quantity, terms)
         spec.charged_quantity = quantity
@@ -260,11 +257,11 @@ def order_spec(terms: ServiceTerms, params: Mapping[str, str]) -> OrderSpec:
         runs_raw = _text(params, "runs")
         if kind == T.DEFAULT and runs_raw:
             if not terms.dripfeed:
-                raise PanelError("Drip-feed is not available for this service")
+                raise PanelError(ErrorCode.DRIPFEED_UNAVAILABLE, field="runs")
             runs = _whole(params, "runs", minimum=2)
             interval = _whole(params, "interval", minimum=1)
             if quantity * runs > MAX_UNITS:
-                raise PanelError(QUANTITY_MORE.format(max=terms.max))
+                raise PanelError(ErrorCode.QUANTITY_MORE, field="quantity", max=terms.max)
             fields["runs"], fields["interval"] = runs, interval
             spec.charged_quantity = quantity * runs
         else:
@@ -281,15 +278,15 @@ def _subscription_spec(
     fields = spec.fields
     low, high = _whole(params, "min"), _whole(params, "max")
     if low < terms.min:
-        raise PanelError(QUANTITY_LESS.format(min=terms.min))
+        raise PanelError(ErrorCode.QUANTITY_LESS, field="min", min=terms.min)
     if high > terms.max:
-        raise PanelError(QUANTITY_MORE.format(max=terms.max))
+        raise PanelError(ErrorCode.QUANTITY_MORE, field="max", max=terms.max)
     if low > high:
-        raise PanelError("Invalid min: must not be greater than max")
+        raise PanelError(ErrorCode.MIN_ABOVE_MAX, field="min")
     delay = _whole(params, "delay")
     if delay not in SUBSCRIPTION_DELAYS:
         allowed = ", ".join(str(d) for d in SUBSCRIPTION_DELAYS)
-        raise PanelError(f"Invalid delay: must be one of {allowed}")
+        raise PanelError(ErrorCode.DELAY_NOT_OFFERED, field="delay", allowed=allowed)
     fields.update(sub_min=low, sub_max=high, sub_delay=delay, link=fields["username"])
     if _text(params, "posts"):
         fields["sub_posts"] = _whole(params, "posts", minimum=1)
