@@ -14,7 +14,9 @@ from smmpanel.core.money import format_money, format_rate
 from smmpanel.core.parsing import parse_id, split_list
 from smmpanel.orders import selectors as order_selectors
 from smmpanel.orders import services as order_services
+from smmpanel.orders.kinds import kind_of
 from smmpanel.orders.models import Order, Refill
+from smmpanel.orders.request import OrderRequest
 
 #: The most ids one multi request may carry.
 MAX_IDS = 100
@@ -59,7 +61,9 @@ def services(customer: Customer, params: Params) -> list[dict[str, Any]]:
 
 def add(customer: Customer, params: Params) -> dict[str, int]:
     order = order_services.order_place(
-        customer=customer, service_id=parse_id(params.get("service", "")), params=params
+        customer=customer,
+        service_id=parse_id(params.get("service", "")),
+        params=OrderRequest.from_text(params),
     )
     return {"order": order.pk}
 
@@ -72,14 +76,7 @@ def _status_of(order: Order, customer: Customer, children: dict[int, list[int]])
         "remains": str(order.remains),
         "currency": customer.currency,
     }
-    if order.runs:
-        reply["runs"] = str(order.runs)
-        reply["completed_runs"] = str(order.completed_runs)
-    if order.is_subscription:
-        del reply["start_count"], reply["remains"]
-        reply["posts"] = str(order.posts_delivered)
-        reply["orders"] = children.get(order.pk, [])
-        reply["expiry"] = order.sub_expiry.strftime("%d/%m/%Y") if order.sub_expiry else None
+    kind_of(order).status_reply(order, reply, children.get(order.pk, []))
     return reply
 
 

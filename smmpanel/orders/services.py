@@ -18,15 +18,17 @@ from django.utils import timezone
 from smmpanel.accounts.models import Customer
 from smmpanel.billing.models import EntryKind
 from smmpanel.billing.services import InsufficientFunds, customer_lock, ledger_post
-from smmpanel.catalog.models import PACKAGE_TYPES, Service
+from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import effective_rate, service_for_customer
 from smmpanel.core import errors
 from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
-from smmpanel.core.money import ZERO, price
+from smmpanel.core.money import ZERO
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.core.queue import lease_free
 from smmpanel.orders.dripfeed import dripfeed_wake
+from smmpanel.orders.kinds import KINDS, ServiceTerms, kind_for, kind_of
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
     ACTIVE_STATUSES,
@@ -35,27 +37,31 @@ from smmpanel.orders.states import (
     REFUND_REMAINS,
     OrderStatus,
     RefillStatus,
-    can_transition,
     can_transition_refill,
 )
 from smmpanel.orders.subscriptions import expiry_end_of, subscription_stop
-from smmpanel.orders.validation import ServiceTerms, order_spec
 
 S = OrderStatus
 
 
 def order_place(
-    *, customer: Customer, service_id: int | None, params: Mapping[str, str], actor: str = "api"
+    *,
+    customer: Customer,
+    service_id: int | None,
+    params: OrderRequest | Mapping[str, str],
+    actor: str = "api",
 ) -> Order:
-    """Validate, charge and record a new order; all of it commits together or none of it."""
+    """Check, charge and record a new order; all of it commits together or none of it.
+    `params` is what was asked, typed; a mapping is read as text, as the wire sends it."""
+    request = params if isinstance(params, OrderRequest) else OrderRequest.from_text(params)
     service = service_for_customer(customer, service_id) if service_id else None
-    if service is None:
+    if service is None or service.type not in KINDS:
         raise PanelError(ErrorCode.INCORRECT_SERVICE)
     rate = effective_rate(customer, service)
     terms = ServiceTerms(
         type=service.type, rate=rate, min=service.min, max=service.max, dripfeed=service.dripfeed
     )
-    spec = order_spec(terms, params)
+    spec = kind_for(service.type).spec(terms, request)
 
     with transaction.atomic(durable=True):
         locked = customer_lock(customer.pk)
@@ -126,18 +132,8 @@ def fulfilment_of(
 
 
 def refund_amount(order: Order, status: str, remains: int) -> Decimal:
-    """What a move to `status` gives back: all of the charge, the undelivered part, or nothing.
-    A subscription itself is never refunded: its posts are paid and refunded as child orders."""
-    if order.is_subscription:
-        return ZERO
-    if status in REFUND_ALL:
-        return order.charge
-    if status in REFUND_REMAINS:
-        if order.type in PACKAGE_TYPES:
-            # A package is one unit: remains is 0 or 1 of it.
-            return order.charge if remains else ZERO
-        return min(order.charge, price(order.rate, remains))
-    return ZERO
+    """What a move to `status` gives back, by the rule of the order's kind."""
+    return kind_of(order).refund(order, status, remains)
 
 
 def order_transition(
@@ -182,7 +178,7 @@ def order_transition(
             )
         if expected is not None and current != expected:
             raise ConflictError(f"Order #{order_id} is {current}, not {expected}")
-        if not can_transition(current, to, subscription=order.is_subscription):
+        if not kind_of(order).can_transition(current, to):
             raise ConflictError(f"Order #{order_id} cannot go from {current} to {to}")
 
         changes: dict[str, Any] = {"status": to, "updated_at": timezone.now()}
