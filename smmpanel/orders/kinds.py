@@ -300,6 +300,11 @@ def kind_of(order: Order) -> OrderKind:
     return KINDS[order.type]
 
 
+def types_driven(drive: Drive) -> list[str]:
+    """The service types the worker drives the `drive` way, for its queries."""
+    return sorted(t for t, kind in KINDS.items() if kind.drive is drive)
+
+
 for _kind in (
     OrderKind(T.DEFAULT, ("link", "quantity"), ("runs", "interval"), dripfeed=True),
     OrderKind(T.PACKAGE, ("link",), charge=Charge.PACKAGE),
