@@ -9,13 +9,14 @@ from typing import Any
 from smmpanel.accounts.models import Customer
 from smmpanel.api_v2.params import Params
 from smmpanel.catalog.selectors import effective_rate, services_for_customer
-from smmpanel.core import errors
-from smmpanel.core.errors import PanelError
+from smmpanel.core.errors import TEXTS, ErrorCode, PanelError
 from smmpanel.core.money import format_money, format_rate
 from smmpanel.core.parsing import parse_id, split_list
 from smmpanel.orders import selectors as order_selectors
 from smmpanel.orders import services as order_services
+from smmpanel.orders.kinds import kind_of
 from smmpanel.orders.models import Order, Refill
+from smmpanel.orders.request import OrderRequest
 
 #: The most ids one multi request may carry.
 MAX_IDS = 100
@@ -25,9 +26,9 @@ def _ids(params: Params, name: str) -> list[tuple[str, int | None]]:
     """(token as sent, id or None) for a comma list; refuses more than MAX_IDS."""
     tokens = split_list(params.get(name, ""))
     if not tokens:
-        raise PanelError(f"Missing required parameter: {name}")
+        raise PanelError(ErrorCode.MISSING_PARAMETER, field=name)
     if len(tokens) > MAX_IDS:
-        raise PanelError(f"Too many IDs in {name}: at most {MAX_IDS} per request")
+        raise PanelError(ErrorCode.TOO_MANY_IDS, field=name, limit=MAX_IDS)
     return [(token, parse_id(token)) for token in tokens]
 
 
@@ -60,7 +61,9 @@ def services(customer: Customer, params: Params) -> list[dict[str, Any]]:
 
 def add(customer: Customer, params: Params) -> dict[str, int]:
     order = order_services.order_place(
-        customer=customer, service_id=parse_id(params.get("service", "")), params=params
+        customer=customer,
+        service_id=parse_id(params.get("service", "")),
+        params=OrderRequest.from_text(params),
     )
     return {"order": order.pk}
 
@@ -73,14 +76,7 @@ def _status_of(order: Order, customer: Customer, children: dict[int, list[int]])
         "remains": str(order.remains),
         "currency": customer.currency,
     }
-    if order.runs:
-        reply["runs"] = str(order.runs)
-        reply["completed_runs"] = str(order.completed_runs)
-    if order.is_subscription:
-        del reply["start_count"], reply["remains"]
-        reply["posts"] = str(order.posts_delivered)
-        reply["orders"] = children.get(order.pk, [])
-        reply["expiry"] = order.sub_expiry.strftime("%d/%m/%Y") if order.sub_expiry else None
+    kind_of(order).status_reply(order, reply, children.get(order.pk, []))
     return reply
 
 
@@ -89,7 +85,7 @@ def status(customer: Customer, params: Params) -> dict[str, Any]:
         pairs = _ids(params, "orders")
         found = order_selectors.orders_of(customer, [n for _, n in pairs if n is not None])
         children = order_selectors.subscription_children(found.values())
-        incorrect = {"error": errors.INCORRECT_ORDER}
+        incorrect = {"error": TEXTS[ErrorCode.INCORRECT_ORDER]}
         return {
             token: _status_of(found[n], customer, children)
             if n is not None and n in found
@@ -99,7 +95,7 @@ def status(customer: Customer, params: Params) -> dict[str, Any]:
     order_id = parse_id(params.get("order", ""))
     found = order_selectors.orders_of(customer, [order_id] if order_id else [])
     if order_id is None or order_id not in found:
-        raise PanelError(errors.INCORRECT_ORDER)
+        raise PanelError(ErrorCode.INCORRECT_ORDER)
     order = found[order_id]
     return _status_of(order, customer, order_selectors.subscription_children([order]))
 
@@ -140,7 +136,7 @@ def _refill_statuses(customer: Customer, ids: list[int | None]) -> dict[int, str
 
 def _known(statuses: dict[int, str], refill_id: int | None) -> str:
     if refill_id is None or refill_id not in statuses:
-        raise PanelError(errors.REFILL_NOT_FOUND)
+        raise PanelError(ErrorCode.REFILL_NOT_FOUND)
     return statuses[refill_id]
 
 
@@ -161,7 +157,7 @@ def _cancel_one(customer: Customer, order_id: int | None) -> int:
 def cancel(customer: Customer, params: Params) -> list[dict[str, Any]]:
     name = "orders" if params.get("orders", "").strip() else "order"
     if not params.get(name, "").strip():
-        raise PanelError("Missing required parameter: orders")
+        raise PanelError(ErrorCode.MISSING_PARAMETER, field="orders")
     return _each(params, name, "order", "cancel", lambda n: _cancel_one(customer, n))
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from smmpanel.core.errors import INVALID_KEY, PanelError
+from smmpanel.core.errors import ErrorCode, PanelError
 
 #: A parameter map: name -> the value as a string, as it would arrive form-encoded.
 Params = dict[str, str]
@@ -48,30 +48,30 @@ def _check_nesting(text: str) -> None:
     brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).translate(_ONE_KIND)
     for peeled in range(MAX_JSON_DEPTH + 1):
         if "[" * (MAX_JSON_DEPTH + 1 - peeled) in brackets:
-            raise PanelError(f"Malformed JSON body: nested deeper than {MAX_JSON_DEPTH} levels")
+            raise PanelError(ErrorCode.JSON_TOO_DEEP, depth=MAX_JSON_DEPTH)
         shorter = brackets.replace("[]", "")
         if shorter == brackets:
             break
         brackets = shorter
     if brackets:
-        raise PanelError("Malformed JSON body")
+        raise PanelError(ErrorCode.MALFORMED_BODY)
 
 
 def _json_body(request: HttpRequest) -> Params:
     try:
         text = request.body.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PanelError("Malformed JSON body") from exc
+        raise PanelError(ErrorCode.MALFORMED_BODY) from exc
     _check_nesting(text)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise PanelError("Malformed JSON body") from exc
+        raise PanelError(ErrorCode.MALFORMED_BODY) from exc
     if not isinstance(data, dict):
-        raise PanelError("The JSON body must be an object of parameters")
+        raise PanelError(ErrorCode.JSON_NOT_OBJECT)
     if not isinstance(data.get("key", ""), str):
         # A list would flatten to its one element and authenticate: a key is a string.
-        raise PanelError(INVALID_KEY)
+        raise PanelError(ErrorCode.INVALID_KEY)
     return {str(k): _as_text(v) for k, v in data.items()}
 
 

@@ -21,7 +21,7 @@ from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.api_v2 import actions
 from smmpanel.api_v2.db_errors import BUSY, DOWN, is_transient
 from smmpanel.api_v2.params import Params, request_params
-from smmpanel.core.errors import INCORRECT_REQUEST, INVALID_KEY, PanelError
+from smmpanel.core.errors import ErrorCode, PanelError
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,10 @@ def _dispatch(params: Params) -> Any:
     key = params.get("key", "").strip()
     customer = customer_by_api_key(key) if key else None
     if customer is None:
-        raise PanelError(INVALID_KEY)
+        raise PanelError(ErrorCode.INVALID_KEY)
     handler = ACTIONS.get(_action(params))
     if handler is None:
-        raise PanelError(INCORRECT_REQUEST)
+        raise PanelError(ErrorCode.INCORRECT_REQUEST)
     return handler(customer, params)
 
 

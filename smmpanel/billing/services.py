@@ -9,13 +9,13 @@ from django.db import transaction
 
 from smmpanel.accounts.models import Customer
 from smmpanel.billing.models import EntryKind, LedgerEntry
-from smmpanel.core.errors import NOT_ENOUGH_FUNDS, PanelError
+from smmpanel.core.errors import ErrorCode, PanelError
 from smmpanel.core.money import ZERO, quantize, to_money
 
 
 class InsufficientFunds(PanelError):
     def __init__(self) -> None:
-        super().__init__(NOT_ENOUGH_FUNDS)
+        super().__init__(ErrorCode.NOT_ENOUGH_FUNDS)
 
 
 def customer_lock(customer_id: int) -> Customer:

@@ -44,12 +44,12 @@ from django.db import connections, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.queue import claim
 from smmpanel.fulfillment.forwarding import upstream_params
 from smmpanel.fulfillment.upstream_status import is_forward, map_status, subscription_end
 from smmpanel.orders.dripfeed import dripfeed_advance
+from smmpanel.orders.kinds import Drive, types_driven
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.services import order_transition, refill_transition
 from smmpanel.orders.states import (
@@ -83,7 +83,6 @@ F_ = ForwardState
 RUNNING = RUNNING_STATUSES
 #: What may be sent upstream: a new order, or a subscription that is not paused.
 SENDABLE = [S.PENDING, S.ACTIVE]
-SUBSCRIPTION = ServiceType.SUBSCRIPTIONS
 T = TypeVar("T")
 
 #: Provider refill statuses (lower-cased) -> ours.
@@ -535,7 +534,7 @@ class Worker:
         ids = self._claim(
             Order,
             Q(forward_state=F_.SENT, cancel_requested_at__isnull=False, cancel_sent_at__isnull=True)
-            & (Q(status__in=RUNNING) | Q(type=SUBSCRIPTION)),
+            & (Q(status__in=RUNNING) | Q(type__in=types_driven(Drive.SUBSCRIPTION))),
             self.config.poll_batch,
         )
         for chunk, replies in self._calls(
@@ -688,7 +687,7 @@ class Worker:
         ids = self._claim(
             Order,
             Q(
-                type=SUBSCRIPTION,
+                type__in=types_driven(Drive.SUBSCRIPTION),
                 forward_state=F_.SENT,
                 status=S.ACTIVE,
                 cancel_requested_at__isnull=True,
@@ -787,7 +786,7 @@ class Worker:
         expire them after their expiry day, resume those paused for funds once paid for."""
         ids = self._claim(
             Order,
-            Q(type=SUBSCRIPTION, status__in=LIVE)
+            Q(type__in=types_driven(Drive.SUBSCRIPTION), status__in=LIVE)
             & (
                 Q(forward_state=F_.MANUAL)
                 | Q(forward_state=F_.SENT, status=S.PAUSED, cancel_sent_at__isnull=False)

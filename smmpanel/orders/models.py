@@ -153,7 +153,11 @@ class Order(WorkerJob):
 
     @property
     def is_subscription(self) -> bool:
-        return self.type == ServiceType.SUBSCRIPTIONS
+        # Imported here: the kinds are defined over this model.
+        from smmpanel.orders.kinds import KINDS, Drive
+
+        kind = KINDS.get(self.type)
+        return kind is not None and kind.drive is Drive.SUBSCRIPTION
 
 
 class Refill(WorkerJob):

@@ -18,15 +18,16 @@ from django.utils import timezone
 from smmpanel.accounts.models import Customer
 from smmpanel.billing.models import EntryKind
 from smmpanel.billing.services import InsufficientFunds, customer_lock, ledger_post
-from smmpanel.catalog.models import PACKAGE_TYPES, Service
+from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import effective_rate, service_for_customer
-from smmpanel.core import errors
-from smmpanel.core.errors import ConflictError, PanelError
-from smmpanel.core.money import ZERO, price
+from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
+from smmpanel.core.money import ZERO
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.core.queue import lease_free
 from smmpanel.orders.dripfeed import dripfeed_stop, dripfeed_wake
+from smmpanel.orders.kinds import KINDS, ServiceTerms, kind_for, kind_of
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
     ACTIVE_STATUSES,
@@ -35,27 +36,31 @@ from smmpanel.orders.states import (
     REFUND_REMAINS,
     OrderStatus,
     RefillStatus,
-    can_transition,
     can_transition_refill,
 )
 from smmpanel.orders.subscriptions import expiry_end_of, subscription_stop
-from smmpanel.orders.validation import ServiceTerms, order_spec
 
 S = OrderStatus
 
 
 def order_place(
-    *, customer: Customer, service_id: int | None, params: Mapping[str, str], actor: str = "api"
+    *,
+    customer: Customer,
+    service_id: int | None,
+    params: OrderRequest | Mapping[str, str],
+    actor: str = "api",
 ) -> Order:
-    """Validate, charge and record a new order; all of it commits together or none of it."""
+    """Check, charge and record a new order; all of it commits together or none of it.
+    `params` is what was asked, typed; a mapping is read as text, as the wire sends it."""
+    request = params if isinstance(params, OrderRequest) else OrderRequest.from_text(params)
     service = service_for_customer(customer, service_id) if service_id else None
-    if service is None:
-        raise PanelError(errors.INCORRECT_SERVICE)
+    if service is None or service.type not in KINDS:
+        raise PanelError(ErrorCode.INCORRECT_SERVICE)
     rate = effective_rate(customer, service)
     terms = ServiceTerms(
         type=service.type, rate=rate, min=service.min, max=service.max, dripfeed=service.dripfeed
     )
-    spec = order_spec(terms, params)
+    spec = kind_for(service.type).spec(terms, request)
 
     with transaction.atomic(durable=True):
         locked = customer_lock(customer.pk)
@@ -69,7 +74,7 @@ def order_place(
                 link=link,
             ).exists()
         ):
-            raise PanelError(errors.ACTIVE_ORDER_LINK)
+            raise PanelError(ErrorCode.ACTIVE_ORDER_LINK)
         if locked.balance < spec.funds_needed:
             raise InsufficientFunds()
         order = Order.objects.create(
@@ -126,18 +131,8 @@ def fulfilment_of(
 
 
 def refund_amount(order: Order, status: str, remains: int) -> Decimal:
-    """What a move to `status` gives back: all of the charge, the undelivered part, or nothing.
-    A subscription itself is never refunded: its posts are paid and refunded as child orders."""
-    if order.is_subscription:
-        return ZERO
-    if status in REFUND_ALL:
-        return order.charge
-    if status in REFUND_REMAINS:
-        if order.type in PACKAGE_TYPES:
-            # A package is one unit: remains is 0 or 1 of it.
-            return order.charge if remains else ZERO
-        return min(order.charge, price(order.rate, remains))
-    return ZERO
+    """What a move to `status` gives back, by the rule of the order's kind."""
+    return kind_of(order).refund(order, status, remains)
 
 
 def order_transition(
@@ -159,7 +154,7 @@ def order_transition(
     See `order_transition_locked` for the rest."""
     customer_id = Order.objects.values_list("customer_id", flat=True).filter(pk=order_id).first()
     if customer_id is None:
-        raise PanelError(errors.INCORRECT_ORDER)
+        raise PanelError(ErrorCode.INCORRECT_ORDER)
     with transaction.atomic(durable=True):
         # Only a move that can refund needs the customer's row (locked first, as always);
         # the rest lock just the order, so one busy customer's orders don't queue up behind
@@ -218,7 +213,7 @@ def order_transition_locked(
         )
     if expected is not None and current != expected:
         raise ConflictError(f"Order #{order_id} is {current}, not {expected}")
-    if not can_transition(current, to, subscription=order.is_subscription):
+    if not kind_of(order).can_transition(current, to):
         raise ConflictError(f"Order #{order_id} cannot go from {current} to {to}")
 
     changes: dict[str, Any] = {"status": to, "updated_at": timezone.now()}
@@ -312,7 +307,7 @@ def order_progress(
     """Record delivery progress of a running order; a Pending order becomes In progress."""
     order = Order.objects.select_related("provider").filter(pk=order_id).first()
     if order is None:
-        raise PanelError(errors.INCORRECT_ORDER)
+        raise PanelError(ErrorCode.INCORRECT_ORDER)
     _refuse_at_provider(order)
     if order.status == S.PENDING:
         return order_transition(
@@ -392,7 +387,7 @@ def _refuse_at_provider(order: Order) -> None:
 def _operator_order(order_id: int) -> Order:
     order = Order.objects.select_related("provider").filter(pk=order_id).first()
     if order is None:
-        raise PanelError(errors.INCORRECT_ORDER)
+        raise PanelError(ErrorCode.INCORRECT_ORDER)
     return order
 
 
@@ -434,7 +429,7 @@ def order_cancel(*, order_id: int, actor: str) -> Order:
     runs; a subscription stops."""
     order = _operator_order(order_id)
     if order.status not in ACTIVE_STATUSES:
-        raise PanelError(errors.CANCEL_FINISHED)
+        raise PanelError(ErrorCode.CANCEL_FINISHED)
     if order.is_subscription:
         return subscription_stop(order_id=order_id, actor=actor, reason="stopped by the operator")
     if order.forward_state == ForwardState.DRIPFEED:
@@ -524,7 +519,7 @@ def _customer_order(customer: Customer, order_id: int | None) -> Order:
         else None
     )
     if order is None:
-        raise PanelError(errors.INCORRECT_ORDER)
+        raise PanelError(ErrorCode.INCORRECT_ORDER)
     return order
 
 
@@ -533,14 +528,14 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
     a full refund; otherwise the request is recorded for the fulfiller to confirm."""
     order = _customer_order(customer, order_id)
     if not order.service.cancel:
-        raise PanelError(errors.CANCEL_UNAVAILABLE)
+        raise PanelError(ErrorCode.CANCEL_UNAVAILABLE)
     if order.status not in ACTIVE_STATUSES:
-        raise PanelError(errors.CANCEL_FINISHED)
+        raise PanelError(ErrorCode.CANCEL_FINISHED)
     if order.is_subscription:
         # Stops at once: nothing of it is refundable, and no further post is charged.
         return subscription_stop(order_id=order.pk, actor=actor, reason="canceled by the customer")
     if order.cancel_requested_at is not None:
-        raise PanelError(errors.CANCEL_REQUESTED)
+        raise PanelError(ErrorCode.CANCEL_REQUESTED)
     return _cancel(order, actor=actor, reason="canceled by the customer")
 
 
@@ -575,7 +570,7 @@ def _cancel(order: Order, *, actor: str, reason: str) -> Order:
             # The operator moved it first; fall through to a request on the new status.
             order.refresh_from_db()
             if order.status not in ACTIVE_STATUSES:
-                raise PanelError(errors.CANCEL_FINISHED) from None
+                raise PanelError(ErrorCode.CANCEL_FINISHED) from None
     with transaction.atomic(durable=True):
         won = Order.objects.filter(
             pk=order.pk, status__in=ACTIVE_STATUSES, cancel_requested_at__isnull=True
@@ -590,7 +585,7 @@ def _cancel(order: Order, *, actor: str, reason: str) -> Order:
             ),
         )
         if not won:
-            raise PanelError(errors.CANCEL_REQUESTED)
+            raise PanelError(ErrorCode.CANCEL_REQUESTED)
         OrderEvent.objects.create(
             order_id=order.pk,
             kind="cancel_requested",
@@ -618,16 +613,16 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
     any other waits for the operator."""
     order = _customer_order(customer, order_id)
     if not order.service.refill or order.is_subscription:
-        raise PanelError(errors.REFILL_UNAVAILABLE)
+        raise PanelError(ErrorCode.REFILL_UNAVAILABLE)
     if order.status not in REFILLABLE:
-        raise PanelError(errors.REFILL_NOT_COMPLETED)
+        raise PanelError(ErrorCode.REFILL_NOT_COMPLETED)
     finished = order.finished_at or order.updated_at
     if timezone.now() > finished + timedelta(days=order.service.refill_days):
-        raise PanelError(errors.REFILL_PERIOD_OVER)
+        raise PanelError(ErrorCode.REFILL_PERIOD_OVER)
     try:
         with transaction.atomic(durable=True):
             if Refill.objects.filter(order_id=order.pk, status__in=ACTIVE_REFILL_STATUSES).exists():
-                raise PanelError(errors.REFILL_RUNNING)
+                raise PanelError(ErrorCode.REFILL_RUNNING)
             now = timezone.now()
             upstream = order.provider_order_id is not None
             runs = _refillable_runs(order) if order.forward_state == ForwardState.DRIPFEED else []
@@ -663,7 +658,7 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
                 )  # fmt: skip
     except IntegrityError:
         # The partial unique index caught a concurrent request for the same order.
-        raise PanelError(errors.REFILL_RUNNING) from None
+        raise PanelError(ErrorCode.REFILL_RUNNING) from None
     return refill
 
 
@@ -707,7 +702,7 @@ def refill_transition(*, refill_id: int, to: RefillStatus, actor: str) -> Refill
     """The fulfiller accepts (In progress), completes, rejects or fails a refill."""
     refill = Refill.objects.filter(pk=refill_id).first()
     if refill is None:
-        raise PanelError(errors.REFILL_NOT_FOUND)
+        raise PanelError(ErrorCode.REFILL_NOT_FOUND)
     current = RefillStatus(refill.status)
     if not can_transition_refill(current, to):
         raise ConflictError(f"Refill #{refill_id} cannot go from {current} to {to}")
