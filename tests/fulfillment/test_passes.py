@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from smmpanel.billing.models import LedgerEntry
+from smmpanel.fulfillment import worker as worker_module
+from smmpanel.fulfillment.upstream_status import is_forward
+from smmpanel.fulfillment.worker import Worker
 from smmpanel.orders import services
 from smmpanel.orders.dripfeed import dripfeed_wake
 from smmpanel.orders.models import Order
 from smmpanel.orders.services import order_place, order_transition
-from smmpanel.orders.states import OrderStatus
+from smmpanel.orders.states import OrderStatus, can_transition
 from tests.factories import make_customer, make_service
 
 ORDERS = Path(services.__file__).parent
@@ -74,3 +77,53 @@ def test_after_transition_hooks_run_inside_the_transition_and_see_its_result(mon
     order.refresh_from_db()
     assert order.status == OrderStatus.IN_PROGRESS
     assert not LedgerEntry.objects.filter(order=order, kind="refund").exists()
+
+
+def test_a_provider_status_moves_an_order_only_along_the_transitions_table():
+    for current in OrderStatus:
+        for new in OrderStatus:
+            assert is_forward(current, new) == can_transition(current, new), (current, new)
+    # An ended order stays ended whatever its provider says later.
+    assert not is_forward(OrderStatus.COMPLETED, OrderStatus.PARTIAL)
+    assert not is_forward(OrderStatus.PARTIAL, OrderStatus.CANCELED)
+
+
+def test_the_worker_writes_no_row_itself():
+    """Every write is a named service (fulfillment/services.py and the orders services): the
+    worker claims, calls providers, and calls services."""
+    tree = ast.parse(Path(worker_module.__file__).read_text())
+    writes = {"update", "create", "save", "delete", "bulk_create", "bulk_update"}
+    called = [
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in writes
+    ]
+    assert called == []
+    # Nor opens a transaction of its own: the services do, each for one use case.
+    assert not [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "django.db"
+        for alias in node.names
+        if alias.name == "transaction"
+    ]
+
+
+def test_a_round_is_the_list_of_passes_in_order():
+    worker = Worker(name="shape")
+    assert [p.name for p in worker.passes()] == [
+        "recover_abandoned_sends",
+        "forward",
+        "dripfeed",
+        "cancel",
+        "poll",
+        "subscription_poll",
+        "subscription_chores",
+        "refill_forward",
+        "refill_poll",
+        "balance",
+    ]
+    worker.config.poll_batch = 7
+    assert {p.name: p.batch for p in worker.passes()}["poll"] == 7
