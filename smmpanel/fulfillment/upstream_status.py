@@ -1,8 +1,9 @@
-"""Reading a provider's order status into ours, never backwards and never guessing."""
+"""Reading a provider's order and refill statuses into ours, never backwards and never
+guessing."""
 
 from __future__ import annotations
 
-from smmpanel.orders.states import OrderStatus
+from smmpanel.orders.states import OrderStatus, RefillStatus, can_transition
 
 S = OrderStatus
 
@@ -20,14 +21,16 @@ UPSTREAM_STATUS: dict[str, OrderStatus] = {
     "refunded": S.CANCELED,
 }
 
-#: How far along a status is; a provider's reply may move an order forward, never back.
-_RANK = {
-    S.PENDING: 0,
-    S.PROCESSING: 1,
-    S.IN_PROGRESS: 1,
-    S.COMPLETED: 2,
-    S.PARTIAL: 2,
-    S.CANCELED: 2,
+#: Provider refill statuses (lower-cased) -> ours.
+UPSTREAM_REFILL: dict[str, RefillStatus] = {
+    "pending": RefillStatus.PENDING,
+    "in progress": RefillStatus.IN_PROGRESS,
+    "processing": RefillStatus.IN_PROGRESS,
+    "completed": RefillStatus.COMPLETED,
+    "rejected": RefillStatus.REJECTED,
+    "error": RefillStatus.ERROR,
+    "canceled": RefillStatus.REJECTED,
+    "cancelled": RefillStatus.REJECTED,
 }
 
 
@@ -44,9 +47,12 @@ def subscription_end(raw: str) -> OrderStatus | None:
     return status if status in (S.COMPLETED, S.CANCELED) else None
 
 
+def map_refill_status(raw: object) -> RefillStatus | None:
+    return UPSTREAM_REFILL.get(raw.strip().lower()) if isinstance(raw, str) else None
+
+
 def is_forward(current: str, new: OrderStatus) -> bool:
-    """True when moving from `current` to `new` is progress (or a sideways In progress /
-    Processing swap), False for a step back or a no-op."""
-    if current == new or current not in _RANK:
-        return False
-    return _RANK[new] >= _RANK[OrderStatus(current)]
+    """True when a provider's `new` status moves an order on from `current`: progress (or a
+    sideways In progress / Processing swap), never a step back, a no-op, or out of an end.
+    The moves are `states.TRANSITIONS`: one table of what may follow what."""
+    return can_transition(current, new)

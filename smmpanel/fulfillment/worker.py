@@ -26,7 +26,6 @@ decides for an `add`):
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import random
@@ -40,21 +39,27 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
-from django.db import connections, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connections
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.queue import claim
+from smmpanel.fulfillment import services as record
 from smmpanel.fulfillment.forwarding import upstream_params
-from smmpanel.fulfillment.upstream_status import is_forward, map_status, subscription_end
+from smmpanel.fulfillment.upstream_status import (
+    is_forward,
+    map_refill_status,
+    map_status,
+    subscription_end,
+)
 from smmpanel.orders.dripfeed import dripfeed_advance
 from smmpanel.orders.kinds import Drive, types_driven
-from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
-from smmpanel.orders.services import order_transition, refill_transition
+from smmpanel.orders.models import ForwardState, Order, Refill
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
     RUNNING_STATUSES,
+    SENDABLE_STATUSES,
     OrderStatus,
     RefillStatus,
     can_transition_refill,
@@ -81,21 +86,8 @@ log = logging.getLogger(__name__)
 S = OrderStatus
 F_ = ForwardState
 RUNNING = RUNNING_STATUSES
-#: What may be sent upstream: a new order, or a subscription that is not paused.
-SENDABLE = [S.PENDING, S.ACTIVE]
+SENDABLE = SENDABLE_STATUSES
 T = TypeVar("T")
-
-#: Provider refill statuses (lower-cased) -> ours.
-UPSTREAM_REFILL: dict[str, RefillStatus] = {
-    "pending": RefillStatus.PENDING,
-    "in progress": RefillStatus.IN_PROGRESS,
-    "processing": RefillStatus.IN_PROGRESS,
-    "completed": RefillStatus.COMPLETED,
-    "rejected": RefillStatus.REJECTED,
-    "error": RefillStatus.ERROR,
-    "canceled": RefillStatus.REJECTED,
-    "cancelled": RefillStatus.REJECTED,
-}
 
 
 def _seconds(name: str, default: float) -> timedelta:
@@ -126,6 +118,19 @@ class WorkerConfig:
     )
 
 
+@dataclass(frozen=True)
+class Pass:
+    """One kind of work: the rows of `model` that are `due` are claimed, `batch` at most, and
+    given to `handler` by id. A sweep (`model` None) finds its own rows: its handler is
+    called with no ids and says how many it handled."""
+
+    name: str
+    model: type[Model] | None
+    due: Q
+    batch: int
+    handler: Callable[[list[int]], int | None]
+
+
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -145,6 +150,10 @@ def _refuses_the_order(exc: ProviderRefused) -> bool:
     """A refusal of this order (a bad link, an unknown service), not of the moment ("try
     again later", its funds) nor of our key (someone must fix it, the order is fine)."""
     return not exc.retryable and not isinstance(exc, ProviderAuthFailed)
+
+
+def _why(reply: RemoteError | None) -> str:
+    return reply.message if isinstance(reply, RemoteError) else "missing from the reply"
 
 
 #: The shortest wait a Retry-After gets: "0" must not make a busy loop of a refusing provider.
@@ -188,26 +197,8 @@ class Worker:
     def _provider_failed(self, provider: Provider, exc: BaseException) -> None:
         log.warning("provider %s: %s", provider.name, _short(exc))
         # One line for the operator's list; the full text is in the log and on the order.
-        summary = " ".join(_short(exc).split())[:200]
-        Provider.objects.filter(pk=provider.pk).update(
-            last_error=summary, last_error_at=timezone.now()
-        )
-        provider.last_error = summary
-
-    def _provider_ok(self, provider: Provider) -> None:
-        """The provider answered: clear a stale error so the operator sees it recovered."""
-        if provider.last_error:
-            Provider.objects.filter(pk=provider.pk).update(last_error="")
-            provider.last_error = ""
-
-    def _event(self, order_id: int, kind: str, status: str, **data: Any) -> None:
-        OrderEvent.objects.create(
-            order_id=order_id,
-            kind=kind,
-            from_status=status,
-            to_status=status,
-            actor=f"worker:{self.name}",
-            data=data,
+        record.provider_failure_noted(
+            provider=provider, summary=" ".join(_short(exc).split())[:200]
         )
 
     def _mine(self, model: Any, ids: list[int]) -> list[Any]:
@@ -216,22 +207,110 @@ class Worker:
         rows = model.objects.filter(id__in=ids, lease_owner=self.name).select_related(related)
         return list(rows.order_by("next_check_at", "id"))
 
+    def _claim(self, model: Any, due: Q, limit: int) -> list[int]:
+        return claim(
+            model, due, owner=self.name, limit=limit, lease=self.config.lease, now=timezone.now()
+        )
+
     # -- the loop ---------------------------------------------------------------------------
+
+    def passes(self) -> list[Pass]:
+        """Every pass of a round, in order. Made each round from the config as it is then."""
+        c = self.config
+        return [
+            Pass("recover_abandoned_sends", None, Q(), 0, self._recover),
+            Pass(
+                "forward",
+                Order,
+                Q(forward_state=F_.QUEUED, provider__enabled=True, status__in=SENDABLE),
+                c.forward_batch,
+                self._forward_claimed,
+            ),
+            Pass(
+                "dripfeed",
+                Order,
+                Q(forward_state=F_.DRIPFEED, status__in=RUNNING),
+                c.forward_batch,
+                self._dripfeed_claimed,
+            ),
+            Pass(
+                "cancel",
+                Order,
+                Q(
+                    forward_state=F_.SENT,
+                    cancel_requested_at__isnull=False,
+                    cancel_sent_at__isnull=True,
+                )
+                # A subscription's cancel (stopped or paused here) goes out whatever its
+                # status here: the provider must stop creating orders for its posts.
+                & (Q(status__in=RUNNING) | Q(type__in=types_driven(Drive.SUBSCRIPTION))),
+                c.poll_batch,
+                self._cancel_claimed,
+            ),
+            Pass(
+                "poll",
+                Order,
+                Q(forward_state=F_.SENT, status__in=RUNNING)
+                & (Q(cancel_requested_at__isnull=True) | Q(cancel_sent_at__isnull=False)),
+                c.poll_batch,
+                self._poll_claimed,
+            ),
+            Pass(
+                "subscription_poll",
+                Order,
+                Q(
+                    type__in=types_driven(Drive.SUBSCRIPTION),
+                    forward_state=F_.SENT,
+                    status=S.ACTIVE,
+                    cancel_requested_at__isnull=True,
+                ),
+                c.poll_batch,
+                self._subscription_poll_claimed,
+            ),
+            Pass(
+                "subscription_chores",
+                Order,
+                Q(type__in=types_driven(Drive.SUBSCRIPTION), status__in=LIVE)
+                & (
+                    Q(forward_state=F_.MANUAL)
+                    | Q(forward_state=F_.SENT, status=S.PAUSED, cancel_sent_at__isnull=False)
+                ),
+                c.poll_batch,
+                self._subscription_chores_claimed,
+            ),
+            Pass(
+                "refill_forward",
+                Refill,
+                Q(forward_state=F_.QUEUED, status=RefillStatus.PENDING),
+                c.forward_batch,
+                self._refill_forward_claimed,
+            ),
+            Pass(
+                "refill_poll",
+                Refill,
+                Q(forward_state=F_.SENT, status__in=list(ACTIVE_REFILL_STATUSES)),
+                c.poll_batch,
+                self._refill_poll_claimed,
+            ),
+            Pass("balance", None, Q(), 0, self._balance),
+        ]
+
+    def run_pass(self, name: str) -> int:
+        """Run one pass; returns how many rows it handled."""
+        [step] = [p for p in self.passes() if p.name == name]
+        return self._run(step)
+
+    def _run(self, step: Pass) -> int:
+        if step.model is None:
+            return step.handler([]) or 0
+        ids = self._claim(step.model, step.due, step.batch)
+        if ids:
+            step.handler(ids)
+        return len(ids)
 
     def run_once(self) -> int:
         """One round of every pass; returns how many rows it handled."""
-        return (
-            self.recover_abandoned_sends()
-            + self.forward_pass()
-            + self.dripfeed_pass()
-            + self.cancel_pass()
-            + self.poll_pass()
-            + self.subscription_poll_pass()
-            + self.subscription_chores_pass()
-            + self.refill_forward_pass()
-            + self.refill_poll_pass()
-            + self.balance_pass()
-        )
+        return sum(self._run(step) for step in self.passes())
 
     def run_forever(self, stop: threading.Event) -> None:
         log.info("worker %s started", self.name)
@@ -248,49 +327,56 @@ class Worker:
             self.close()
             log.info("worker %s stopped", self.name)
 
-    # -- forwarding -------------------------------------------------------------------------
-
+    # The passes by name, as tests and tools call them.
     def recover_abandoned_sends(self) -> int:
-        """A worker died between marking an order as sending and recording the answer: the
-        provider may or may not have it, so it is held for the operator, never resent."""
-        now = timezone.now()
-        stale = list(
-            Order.objects.filter(forward_state=F_.SENDING, lease_until__lt=now).values_list(
-                "id", "status"
-            )
-        )
-        for order_id, status in stale:
-            with transaction.atomic():
-                if Order.objects.filter(
-                    pk=order_id, forward_state=F_.SENDING, lease_until__lt=now
-                ).update(
-                    forward_state=F_.HELD,
-                    lease_until=None,
-                    lease_owner="",
-                    next_check_at=None,
-                    last_error="the worker sending it stopped; it may exist upstream",
-                ):
-                    self._event(order_id, "held", status, reason="worker lost while sending")
-        return len(stale)
+        return self.run_pass("recover_abandoned_sends")
 
     def forward_pass(self) -> int:
-        ids = self._claim(
-            Order,
-            Q(forward_state=F_.QUEUED, provider__enabled=True, status__in=SENDABLE),
-            self.config.forward_batch,
-        )
+        return self.run_pass("forward")
+
+    def dripfeed_pass(self) -> int:
+        return self.run_pass("dripfeed")
+
+    def cancel_pass(self) -> int:
+        return self.run_pass("cancel")
+
+    def poll_pass(self) -> int:
+        return self.run_pass("poll")
+
+    def subscription_poll_pass(self) -> int:
+        return self.run_pass("subscription_poll")
+
+    def subscription_chores_pass(self) -> int:
+        return self.run_pass("subscription_chores")
+
+    def refill_forward_pass(self) -> int:
+        return self.run_pass("refill_forward")
+
+    def refill_poll_pass(self) -> int:
+        return self.run_pass("refill_poll")
+
+    def balance_pass(self) -> int:
+        return self.run_pass("balance")
+
+    # -- forwarding -------------------------------------------------------------------------
+
+    def _recover(self, ids: list[int]) -> int:
+        """A worker died between marking an order as sending and recording the answer: the
+        provider may or may not have it, so it is held for the operator, never resent."""
+        return record.order_forward_abandoned(owner=self.name, now=timezone.now())
+
+    def _forward_claimed(self, ids: list[int]) -> None:
         orders = self._mine(Order, ids)
         threads = min(self.config.send_concurrency, len(orders))
         if threads <= 1:
             for order in orders:
                 self.forward(order)
-            return len(ids)
+            return
         for order in orders:
             self.client(order.provider)  # made here, once, not raced for by the threads
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="send") as pool:
             # list(): wait for all, and re-raise the first failure for run_forever to log.
             list(pool.map(self._forward_in_thread, orders))
-        return len(ids)
 
     def _forward_in_thread(self, order: Order) -> None:
         try:
@@ -301,40 +387,13 @@ class Worker:
     def forward(self, order: Order) -> None:
         now = timezone.now()
         if order.cancel_requested_at is not None and order.status in SENDABLE:
-            # Asked to cancel while we held it, before it was sent: it never will be.
-            with contextlib.suppress(PanelError):
-                order_transition(
-                    order_id=order.pk,
-                    to=S.CANCELED,
-                    expected=OrderStatus(order.status),
-                    actor=f"worker:{self.name}",
-                    data={"reason": "canceled by the customer before it was sent"},
-                    guard=Q(forward_state=F_.QUEUED, lease_owner=self.name),
-                    extra={
-                        "forward_state": F_.UNSENT,
-                        "lease_until": None,
-                        "lease_owner": "",
-                        "next_check_at": None,
-                    },
-                )
+            record.order_forward_canceled(order_id=order.pk, status=order.status, owner=self.name)
             return
         if self._waiting_provider(order, now):
             return
-        # From here until the answer is recorded, the order may exist upstream.
-        marked = Order.objects.filter(
-            pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED, status__in=SENDABLE
-        ).update(
-            forward_state=F_.SENDING,
-            lease_until=now + self.config.lease,
-            attempts=F("attempts") + 1,
-        )
-        if not marked:
-            # Ended meanwhile (a subscription stopped, say): it will never be sent.
-            Order.objects.filter(
-                pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED
-            ).exclude(status__in=SENDABLE).update(
-                forward_state=F_.UNSENT, lease_until=None, lease_owner="", next_check_at=None
-            )
+        if not record.order_forward_started(
+            order_id=order.pk, owner=self.name, lease_until=now + self.config.lease
+        ):
             return
         assert order.provider is not None and order.provider_service_id is not None
         try:
@@ -344,8 +403,16 @@ class Worker:
         except ProviderError as exc:
             self._add_failed(order, exc)
         else:
-            self._provider_ok(order.provider)
-            self._sent(order, provider_order_id)
+            record.provider_recovered(provider=order.provider)
+            now = timezone.now()
+            record.order_forward_recorded(
+                order_id=order.pk,
+                status=order.status,
+                owner=self.name,
+                provider_order_id=provider_order_id,
+                now=now,
+                poll_at=now + self.config.poll_interval,
+            )
 
     def _add_failed(self, order: Order, exc: ProviderError) -> None:
         """The one place a failed `add` is judged. A refusal of the order itself fails it
@@ -355,11 +422,22 @@ class Worker:
         panel does not give up on its own on an order the provider never saw."""
         assert order.provider is not None
         if isinstance(exc, ProviderRefused) and _refuses_the_order(exc):
-            self._fail(order, exc)
+            try:
+                record.order_forward_refused(
+                    order_id=order.pk,
+                    status=order.status,
+                    owner=self.name,
+                    message=exc.message,
+                    error=_short(exc),
+                )
+            except PanelError:
+                log.warning("order %s: could not record the refusal", order.pk, exc_info=True)
             return
         self._provider_failed(order.provider, exc)
         if exc.may_have_reached:
-            self._hold(order, exc)
+            record.order_forward_held(
+                order_id=order.pk, status=order.status, owner=self.name, error=_short(exc)
+            )
         else:
             self._requeue(order, exc)
 
@@ -374,28 +452,9 @@ class Worker:
             self._provider_waits[order.provider_id] = (now + delay, _short(exc))
         else:
             delay = self.backoff(order.attempts + 1)
-        with transaction.atomic():
-            if Order.objects.filter(
-                pk=order.pk, forward_state=F_.SENDING, lease_owner=self.name
-            ).update(
-                forward_state=F_.QUEUED,
-                next_check_at=now + delay,
-                lease_until=None,
-                lease_owner="",
-                last_error=_short(exc),
-            ):
-                self._note_retrying(order, exc)
-
-    def _note_retrying(self, order: Order, exc: ProviderError) -> None:
-        """One event when an order starts waiting on a fault, and one each time the fault
-        changes; its attempts and last error are on the order, the provider's on the
-        provider. Retries are not silent, and an order retried for days has a short history.
-        """
-        fault = _fault(exc)
-        last = order.events.order_by("-id").values_list("kind", "data").first()
-        if last is not None and last[0] == "retrying" and last[1].get("fault") == fault:
-            return
-        self._event(order.pk, "retrying", order.status, fault=fault, reason=_short(exc))
+        record.order_forward_requeued(
+            order=order, owner=self.name, next_at=now + delay, error=_short(exc), fault=_fault(exc)
+        )
 
     def _waiting_provider(self, order: Order, now: datetime) -> bool:
         """Its provider asked us to wait (Retry-After) until later: put the order back until
@@ -403,73 +462,15 @@ class Worker:
         until, reason = self._provider_waits.get(order.provider_id or 0, (None, ""))
         if until is None or until <= now:
             return False
-        Order.objects.filter(pk=order.pk, lease_owner=self.name, forward_state=F_.QUEUED).update(
-            next_check_at=until, lease_until=None, lease_owner="", last_error=reason
+        record.order_forward_postponed(
+            order_id=order.pk, owner=self.name, until=until, reason=reason
         )
         return True
 
-    def _hold(self, order: Order, exc: ProviderError) -> None:
-        with transaction.atomic():
-            if Order.objects.filter(
-                pk=order.pk, forward_state=F_.SENDING, lease_owner=self.name
-            ).update(
-                forward_state=F_.HELD,
-                next_check_at=None,
-                lease_until=None,
-                lease_owner="",
-                last_error=_short(exc),
-            ):
-                self._event(order.pk, "held", order.status, reason=_short(exc))
-
-    def _fail(self, order: Order, exc: ProviderRefused) -> None:
-        try:
-            order_transition(
-                order_id=order.pk,
-                to=S.CANCELED,
-                expected=OrderStatus(order.status),
-                actor=f"worker:{self.name}",
-                data={"reason": f"the provider refused the order: {exc.message}"},
-                guard=Q(forward_state=F_.SENDING, lease_owner=self.name),
-                extra={
-                    "forward_state": F_.FAILED,
-                    "lease_until": None,
-                    "lease_owner": "",
-                    "last_error": _short(exc),
-                },
-            )
-        except PanelError:
-            log.warning("order %s: could not record the refusal", order.pk, exc_info=True)
-
-    def _sent(self, order: Order, provider_order_id: int) -> None:
-        now = timezone.now()
-        with transaction.atomic():
-            # Recorded even if our lease lapsed meanwhile: the provider has it, whatever else.
-            recorded = Order.objects.filter(
-                pk=order.pk,
-                forward_state__in=[F_.SENDING, F_.HELD],
-                provider_order_id__isnull=True,
-            ).update(
-                forward_state=F_.SENT,
-                provider_order_id=provider_order_id,
-                lease_until=None,
-                lease_owner="",
-                last_error="",
-                # A cancel asked for while it was being sent goes out at once.
-                next_check_at=Case(
-                    When(cancel_requested_at__isnull=False, then=Value(now)),
-                    default=Value(now + self.config.poll_interval),
-                ),
-            )
-            if recorded:
-                self._event(order.pk, "forwarded", order.status, provider_order=provider_order_id)
-
     # -- drip-feed the panel runs ------------------------------------------------------------
 
-    def dripfeed_pass(self) -> int:
+    def _dripfeed_claimed(self, ids: list[int]) -> None:
         """Send the runs that are due, and end the drip-feeds whose runs are all done."""
-        ids = self._claim(
-            Order, Q(forward_state=F_.DRIPFEED, status__in=RUNNING), self.config.forward_batch
-        )
         for order in self._mine(Order, ids):
             try:
                 dripfeed_advance(order_id=order.pk, owner=self.name)
@@ -477,14 +478,8 @@ class Worker:
                 # Lost a race (a cancel, the operator): look again shortly.
                 log.info("drip-feed %s: %s", order.pk, exc.message)
                 self._later(Order, [order], exc)
-        return len(ids)
 
     # -- following orders -------------------------------------------------------------------
-
-    def _claim(self, model: Any, due: Q, limit: int) -> list[int]:
-        return claim(
-            model, due, owner=self.name, limit=limit, lease=self.config.lease, now=timezone.now()
-        )
 
     def _calls(
         self,
@@ -506,75 +501,58 @@ class Worker:
                     self._provider_failed(provider, exc)
                     self._later(model, chunk, exc)
                     continue
-                self._provider_ok(provider)
+                record.provider_recovered(provider=provider)
                 yield list(chunk), replies
 
     def _later(self, model: Any, rows: Sequence[Any], exc: BaseException | None) -> None:
         """Look again after a pause: the poll interval when all is well (one UPDATE for all
         the rows), a backoff growing with each row's failures when `exc` says it failed."""
         now = timezone.now()
-        release = {"lease_until": None, "lease_owner": ""}
         if exc is None:
-            model.objects.filter(pk__in=[r.pk for r in rows], lease_owner=self.name).update(
-                next_check_at=now + self.config.poll_interval, attempts=0, **release
+            record.work_later(
+                model=model,
+                ids=[r.pk for r in rows],
+                owner=self.name,
+                at=now + self.config.poll_interval,
             )
             return
         for row in rows:
             attempts = row.attempts + 1
-            model.objects.filter(pk=row.pk, lease_owner=self.name).update(
-                next_check_at=now + self.backoff(attempts),
+            record.work_retry(
+                model=model,
+                row_id=row.pk,
+                owner=self.name,
                 attempts=attempts,
-                last_error=_short(exc),
-                **release,
+                at=now + self.backoff(attempts),
+                error=_short(exc),
             )
 
-    def cancel_pass(self) -> int:
-        """Pass cancel requests on. A subscription's cancel (stopped or paused here) goes out
-        whatever its status here: the provider must stop creating orders for its posts."""
-        ids = self._claim(
-            Order,
-            Q(forward_state=F_.SENT, cancel_requested_at__isnull=False, cancel_sent_at__isnull=True)
-            & (Q(status__in=RUNNING) | Q(type__in=types_driven(Drive.SUBSCRIPTION))),
-            self.config.poll_batch,
-        )
+    def _cancel_claimed(self, ids: list[int]) -> None:
+        """Pass cancel requests on."""
         for chunk, replies in self._calls(
             Order, ids, lambda client, rows: client.cancel([o.provider_order_id for o in rows])
         ):
             for order in chunk:
                 reply = replies.get(order.provider_order_id)
-                refused = reply.message if isinstance(reply, RemoteError) else None
                 now = timezone.now()
-                with transaction.atomic():
-                    Order.objects.filter(pk=order.pk, lease_owner=self.name).update(
-                        cancel_sent_at=now,
-                        # An order: poll for its end. A subscription is not followed once
-                        # canceled there; a paused one waits for its chores (funds, expiry).
-                        next_check_at=(
-                            now
-                            if not order.is_subscription
-                            else chores_at(order, order.paused_for, now)
-                            if order.status == S.PAUSED
-                            else None
-                        ),
-                        lease_until=None,
-                        lease_owner="",
-                        last_error=f"cancel refused upstream: {refused}" if refused else "",
-                    )
-                    self._event(
-                        order.pk,
-                        "cancel_refused" if refused else "cancel_sent",
-                        order.status,
-                        **({"reason": refused} if refused else {}),
-                    )
-        return len(ids)
+                record.order_cancel_sent(
+                    order_id=order.pk,
+                    status=order.status,
+                    owner=self.name,
+                    now=now,
+                    # An order: poll for its end. A subscription is not followed once
+                    # canceled there; a paused one waits for its chores (funds, expiry).
+                    next_at=(
+                        now
+                        if not order.is_subscription
+                        else chores_at(order, order.paused_for, now)
+                        if order.status == S.PAUSED
+                        else None
+                    ),
+                    refused=reply.message if isinstance(reply, RemoteError) else "",
+                )
 
-    def poll_pass(self) -> int:
-        ids = self._claim(
-            Order,
-            Q(forward_state=F_.SENT, status__in=RUNNING)
-            & (Q(cancel_requested_at__isnull=True) | Q(cancel_sent_at__isnull=False)),
-            self.config.poll_batch,
-        )
+    def _poll_claimed(self, ids: list[int]) -> None:
         for chunk, replies in self._calls(
             Order, ids, lambda client, rows: client.statuses([o.provider_order_id for o in rows])
         ):
@@ -587,7 +565,6 @@ class Worker:
                     self.apply_status(order, reply)
             # Most polls of a running order bring no news: one UPDATE for all of them.
             self._later(Order, unchanged, None)
-        return len(ids)
 
     @staticmethod
     def _nothing_new(order: Order, reply: RemoteStatus | RemoteError | None) -> bool:
@@ -607,11 +584,11 @@ class Worker:
 
     def apply_status(self, order: Order, reply: RemoteStatus | RemoteError | None) -> None:
         if not isinstance(reply, RemoteStatus):
-            why = reply.message if isinstance(reply, RemoteError) else "missing from the reply"
             # Never move an order on missing data: note it and look again later.
-            self._later(Order, [order], RuntimeError(f"provider status: {why}"))
+            self._later(Order, [order], RuntimeError(f"provider status: {_why(reply)}"))
             return
         now = timezone.now()
+        next_at = now + self.config.poll_interval
         new = map_status(reply.status)
         remains = (
             None if reply.remains is None else max(0, min(reply.remains, order.charged_quantity))
@@ -625,12 +602,12 @@ class Worker:
         if reply.charge is not None:
             bookkeeping["provider_charge"] = reply.charge
         if new is None:
-            if order.provider_status != reply.status:
-                self._event(order.pk, "unknown_status", order.status, upstream=reply.status)
-            Order.objects.filter(pk=order.pk, lease_owner=self.name).update(
-                next_check_at=now + self.config.poll_interval,
-                last_error=f"unknown upstream status {reply.status!r}"[:500],
-                **bookkeeping,
+            record.order_status_unknown(
+                order=order,
+                owner=self.name,
+                upstream=reply.status,
+                next_at=next_at,
+                bookkeeping=bookkeeping,
             )
             return
         if new == S.PARTIAL and not (remains if remains is not None else order.remains):
@@ -638,22 +615,20 @@ class Worker:
         if is_forward(order.status, new):
             final = new in (S.COMPLETED, S.PARTIAL, S.CANCELED)
             try:
-                order_transition(
-                    order_id=order.pk,
+                record.order_status_followed(
+                    order=order,
                     to=new,
-                    expected=OrderStatus(order.status),
-                    actor=f"worker:{self.name}",
+                    owner=self.name,
+                    upstream=reply.status,
                     remains=(remains if remains is not None else order.remains)
                     if new != S.COMPLETED
                     else None,
                     start_count=reply.start_count,
-                    guard=Q(lease_owner=self.name),
                     extra={
                         **bookkeeping,
                         "last_error": "",
-                        "next_check_at": None if final else now + self.config.poll_interval,
+                        "next_check_at": None if final else next_at,
                     },
-                    data={"upstream": reply.status},
                 )
             except PanelError as exc:
                 # Lost a race with the operator, or the reply makes no sense: look again.
@@ -672,41 +647,25 @@ class Worker:
             and reply.completed_runs != order.completed_runs
         ):
             progress["completed_runs"] = max(0, min(reply.completed_runs, order.runs))
-        Order.objects.filter(pk=order.pk, lease_owner=self.name, status=order.status).update(
-            next_check_at=now + self.config.poll_interval,
-            last_error="",
-            **bookkeeping,
-            **progress,
+        record.order_progress_followed(
+            order=order, owner=self.name, next_at=next_at, changes={**bookkeeping, **progress}
         )
 
     # -- subscriptions ----------------------------------------------------------------------
 
-    def subscription_poll_pass(self) -> int:
+    def _subscription_poll_claimed(self, ids: list[int]) -> None:
         """Follow subscriptions at their providers: charge each post's order as it appears,
         and end them as the provider (or the expiry date) says."""
-        ids = self._claim(
-            Order,
-            Q(
-                type__in=types_driven(Drive.SUBSCRIPTION),
-                forward_state=F_.SENT,
-                status=S.ACTIVE,
-                cancel_requested_at__isnull=True,
-            ),
-            self.config.poll_batch,
-        )
         for chunk, replies in self._calls(
             Order, ids, lambda client, rows: client.statuses([o.provider_order_id for o in rows])
         ):
             for sub in chunk:
                 self.follow_subscription(sub, replies.get(sub.provider_order_id))
-        return len(ids)
 
     def follow_subscription(self, sub: Order, reply: RemoteStatus | RemoteError | None) -> None:
         if not isinstance(reply, RemoteStatus):
-            why = reply.message if isinstance(reply, RemoteError) else "missing from the reply"
-            self._later(Order, [sub], RuntimeError(f"provider status: {why}"))
+            self._later(Order, [sub], RuntimeError(f"provider status: {_why(reply)}"))
             return
-        actor = f"worker:{self.name}"
         assert sub.provider is not None
         known = set(
             Order.objects.filter(parent_id=sub.pk, provider_order_id__isnull=False).values_list(
@@ -733,7 +692,7 @@ class Worker:
                         order_id=sub.pk,
                         provider_order_id=provider_order_id,
                         quantity=quantity,
-                        actor=actor,
+                        actor=f"worker:{self.name}",
                     )
                 except ConflictError:
                     break  # paused for funds, or stopped: no further post is charged
@@ -752,65 +711,36 @@ class Worker:
         if end is None and is_expired(sub, now):
             # The provider has not ended it on its expiry date: we do, and cancel it there.
             end = S.EXPIRED
-            ending.update(cancel_requested_at=now, next_check_at=now)
-        current = Order.objects.filter(pk=sub.pk).values_list("status", flat=True).first()
-        if end is not None and current in (S.ACTIVE, S.PAUSED):
-            with contextlib.suppress(PanelError):
-                order_transition(
-                    order_id=sub.pk,
-                    to=end,
-                    expected=OrderStatus(current),
-                    actor=actor,
-                    guard=Q(lease_owner=self.name),
-                    extra={**bookkeeping, **ending},
-                    data={"upstream": reply.status},
-                )
-                return
-        Order.objects.filter(pk=sub.pk, lease_owner=self.name).update(
-            next_check_at=Case(
-                # Paused for funds just now, or paused or stopped meanwhile by someone else:
-                # its cancel at the provider is due (the cancel pass looks for it now).
-                When(
-                    cancel_requested_at__isnull=False,
-                    cancel_sent_at__isnull=True,
-                    then=Value(now),
-                ),
-                When(status=S.ACTIVE, then=Value(now + self.config.poll_interval)),
-                default=Value(None),
-            ),
-            **bookkeeping,
+            ending |= {"cancel_requested_at": now, "next_check_at": now}
+        if end is not None and record.subscription_ended_upstream(
+            sub_id=sub.pk,
+            to=end,
+            owner=self.name,
+            upstream=reply.status,
+            extra={**bookkeeping, **ending},
+        ):
+            return
+        record.subscription_followed(
+            sub_id=sub.pk,
+            owner=self.name,
+            now=now,
+            poll_at=now + self.config.poll_interval,
+            bookkeeping=bookkeeping,
         )
 
-    def subscription_chores_pass(self) -> int:
+    def _subscription_chores_claimed(self, ids: list[int]) -> None:
         """Subscriptions nobody polls (by hand, or paused and canceled at their provider):
         expire them after their expiry day, resume those paused for funds once paid for."""
-        ids = self._claim(
-            Order,
-            Q(type__in=types_driven(Drive.SUBSCRIPTION), status__in=LIVE)
-            & (
-                Q(forward_state=F_.MANUAL)
-                | Q(forward_state=F_.SENT, status=S.PAUSED, cancel_sent_at__isnull=False)
-            ),
-            self.config.poll_batch,
-        )
         for order_id in ids:
             try:
                 subscription_chores(order_id=order_id, owner=self.name)
             except PanelError as exc:
                 log.info("subscription %s: %s", order_id, exc.message)
-                Order.objects.filter(pk=order_id, lease_owner=self.name).update(
-                    lease_until=None, lease_owner=""
-                )
-        return len(ids)
+                record.work_released(model=Order, row_id=order_id, owner=self.name)
 
     # -- refills ----------------------------------------------------------------------------
 
-    def refill_forward_pass(self) -> int:
-        ids = self._claim(
-            Refill,
-            Q(forward_state=F_.QUEUED, status=RefillStatus.PENDING),
-            self.config.forward_batch,
-        )
+    def _refill_forward_claimed(self, ids: list[int]) -> None:
         # Asking twice for a refill is harmless, so every fault is simply retried.
         for chunk, replies in self._calls(
             Refill,
@@ -820,76 +750,56 @@ class Worker:
             for refill in chunk:
                 reply = replies.get(refill.order.provider_order_id)
                 if isinstance(reply, int):
-                    Refill.objects.filter(pk=refill.pk, lease_owner=self.name).update(
-                        forward_state=F_.SENT,
+                    record.refill_forward_recorded(
+                        refill_id=refill.pk,
+                        owner=self.name,
                         provider_refill_id=reply,
-                        next_check_at=timezone.now() + self.config.poll_interval,
-                        lease_until=None,
-                        lease_owner="",
-                        last_error="",
+                        poll_at=timezone.now() + self.config.poll_interval,
                     )
-                    continue
-                if not isinstance(reply, RemoteError) or reply.retryable:
+                elif not isinstance(reply, RemoteError) or reply.retryable:
                     # No answer for it, or "try again later": not a verdict on the refill.
-                    why = reply.message if reply is not None else "missing from the reply"
-                    self._later(Refill, [refill], RuntimeError(f"refill: {why}"))
-                    continue
-                why = reply.message
-                Refill.objects.filter(pk=refill.pk).update(
-                    forward_state=F_.FAILED, last_error=why[:500], next_check_at=None
-                )
-                with contextlib.suppress(PanelError):
-                    refill_transition(
-                        refill_id=refill.pk, to=RefillStatus.REJECTED, actor=f"worker:{self.name}"
+                    self._later(Refill, [refill], RuntimeError(f"refill: {_why(reply)}"))
+                else:
+                    record.refill_forward_refused(
+                        refill_id=refill.pk, owner=self.name, why=reply.message
                     )
-        return len(ids)
 
-    def refill_poll_pass(self) -> int:
-        ids = self._claim(
-            Refill,
-            Q(forward_state=F_.SENT, status__in=list(ACTIVE_REFILL_STATUSES)),
-            self.config.poll_batch,
-        )
+    def _refill_poll_claimed(self, ids: list[int]) -> None:
         for chunk, replies in self._calls(
             Refill,
             ids,
             lambda client, rows: client.refill_statuses([r.provider_refill_id for r in rows]),
         ):
             for refill in chunk:
-                reply = replies.get(refill.provider_refill_id)
-                new = UPSTREAM_REFILL.get(reply.strip().lower()) if isinstance(reply, str) else None
-                if new is not None and can_transition_refill(refill.status, new):
-                    with contextlib.suppress(PanelError):
-                        refill_transition(refill_id=refill.pk, to=new, actor=f"worker:{self.name}")
+                new = map_refill_status(replies.get(refill.provider_refill_id))
                 done = new is not None and new not in ACTIVE_REFILL_STATUSES
-                Refill.objects.filter(pk=refill.pk, lease_owner=self.name).update(
-                    next_check_at=None if done else timezone.now() + self.config.poll_interval,
-                    lease_until=None,
-                    lease_owner="",
+                record.refill_status_followed(
+                    refill=refill,
+                    owner=self.name,
+                    to=new
+                    if new is not None and can_transition_refill(refill.status, new)
+                    else None,
+                    next_at=None if done else timezone.now() + self.config.poll_interval,
                 )
-        return len(ids)
 
     # -- providers --------------------------------------------------------------------------
 
-    def balance_pass(self) -> int:
+    def _balance(self, ids: list[int]) -> int:
         now = timezone.now()
         due = Provider.objects.filter(enabled=True).filter(
             Q(balance_checked_at__isnull=True)
             | Q(balance_checked_at__lt=now - self.config.balance_every)
         )
         for provider in due:
-            # Claim by moving the timestamp first, so several workers don't all ask.
-            if not Provider.objects.filter(
-                pk=provider.pk, balance_checked_at=provider.balance_checked_at
-            ).update(balance_checked_at=now):
+            if not record.provider_balance_claimed(provider=provider, now=now):
                 continue
             try:
                 reply = self.client(provider).balance()
             except ProviderError as exc:
                 self._provider_failed(provider, exc)
                 continue
-            Provider.objects.filter(pk=provider.pk).update(
-                balance=reply.balance, currency=reply.currency[:3] or provider.currency
+            record.provider_balance_recorded(
+                provider=provider, balance=reply.balance, currency=reply.currency
             )
         # Balance checks are a background chore: they never keep the loop from idling.
         return 0

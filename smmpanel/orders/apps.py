@@ -5,3 +5,7 @@ class OrdersConfig(AppConfig):
     name = "smmpanel.orders"
     label = "orders"
     verbose_name = "Orders"
+
+    def ready(self) -> None:
+        # They register their hooks and stops with orders.services, which never imports them.
+        from smmpanel.orders import dripfeed, subscriptions  # noqa: F401

@@ -13,8 +13,9 @@ Children carry no charge of their own; the parent carries the money:
   when everything arrived, Canceled when nothing did, Partial otherwise — and its refund is
   the undelivered part at the order's rate, through `order_transition`, exactly once.
 
-A child reaching a final status wakes its parent (`order_transition`), so the end is not
-left waiting for the next interval.
+A child reaching a final status wakes its parent (`dripfeed_wake`, a hook run by
+`order_transition` in the child's transaction), so the end is not left waiting for the next
+interval.
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from django.utils import timezone
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
-from smmpanel.orders.states import RUNNING_STATUSES, OrderStatus
+from smmpanel.orders.services import (
+    STOPS,
+    fulfilment_of,
+    order_transition,
+    order_transition_hook,
+)
+from smmpanel.orders.states import FINAL_STATUSES, RUNNING_STATUSES, OrderStatus
 
 S = OrderStatus
 RUNNING = RUNNING_STATUSES
@@ -73,9 +80,6 @@ def runs_of(parent: Order) -> Runs:
 def dripfeed_advance(*, order_id: int, owner: str, now: datetime | None = None) -> Order:
     """One step of a drip-feed whose lease `owner` holds: send the run that is due, or end
     it, or note its progress; then set when to look again and give the lease back."""
-    # Local import: services imports this module's wake-up helper.
-    from smmpanel.orders.services import order_transition
-
     now = now or timezone.now()
     parent = Order.objects.get(pk=order_id)
     if (
@@ -139,8 +143,6 @@ def dripfeed_advance(*, order_id: int, owner: str, now: datetime | None = None) 
 def _send_run(parent: Order, *, run: int, owner: str, now: datetime) -> Order:
     """The child order of one run, created while the parent is locked and still ours with
     exactly `run - 1` runs out, so a run can never be sent twice."""
-    from smmpanel.orders.services import fulfilment_of
-
     with transaction.atomic(durable=True):
         locked = Order.objects.select_for_update().select_related("service").get(pk=parent.pk)
         if (
@@ -199,10 +201,11 @@ def _progress(parent: Order, state: Runs, *, owner: str, next_at: datetime) -> O
     return parent
 
 
-def dripfeed_wake(order: Order, now: datetime) -> None:
-    """A run ended: its parent decides at once whether to end too (called inside the
-    child's status transaction)."""
-    if order.parent_id is not None:
+@order_transition_hook
+def dripfeed_wake(order: Order, was: OrderStatus, to: OrderStatus, now: datetime) -> None:
+    """A run ended: its parent decides at once whether to end too (run inside the child's
+    status transaction)."""
+    if to in FINAL_STATUSES and order.parent_id is not None:
         Order.objects.filter(pk=order.parent_id, forward_state=ForwardState.DRIPFEED).update(
             next_check_at=now
         )
@@ -226,3 +229,11 @@ def dripfeed_stop(*, order_id: int, actor: str) -> Order:
         )  # fmt: skip
     order.refresh_from_db()
     return order
+
+
+def _stop(*, order_id: int, actor: str, reason: str) -> Order:
+    # Whoever stops it, its event says "drip-feed stopped": the runs are what stops.
+    return dripfeed_stop(order_id=order_id, actor=actor)
+
+
+STOPS["dripfeed"] = _stop

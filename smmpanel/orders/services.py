@@ -6,10 +6,10 @@ reject a refill) is here too: until an order has a provider, these are its fulfi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -24,7 +24,6 @@ from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import ZERO
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.core.queue import lease_free
-from smmpanel.orders.dripfeed import dripfeed_stop, dripfeed_wake
 from smmpanel.orders.kinds import KINDS, ServiceTerms, kind_for, kind_of
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.request import OrderRequest
@@ -38,7 +37,6 @@ from smmpanel.orders.states import (
     RefillStatus,
     can_transition_refill,
 )
-from smmpanel.orders.subscriptions import expiry_end_of, subscription_stop
 
 S = OrderStatus
 
@@ -269,10 +267,10 @@ def order_transition_locked(
         actor=actor,
         data={**(data or {}), **({"refund": str(refund)} if refund else {})},
     )
-    if to in FINAL_STATUSES:
-        dripfeed_wake(order, changes["updated_at"])
     for name, value in changes.items():
         setattr(order, name, value)
+    for hook in AFTER_TRANSITION:
+        hook(order, current, to, changes["updated_at"])
     return order
 
 
@@ -431,9 +429,11 @@ def order_cancel(*, order_id: int, actor: str) -> Order:
     if order.status not in ACTIVE_STATUSES:
         raise PanelError(ErrorCode.CANCEL_FINISHED)
     if order.is_subscription:
-        return subscription_stop(order_id=order_id, actor=actor, reason="stopped by the operator")
+        return STOPS["subscription"](
+            order_id=order_id, actor=actor, reason="stopped by the operator"
+        )
     if order.forward_state == ForwardState.DRIPFEED:
-        return dripfeed_stop(order_id=order_id, actor=actor)
+        return STOPS["dripfeed"](order_id=order_id, actor=actor, reason="stopped by the operator")
     if order.forward_state == ForwardState.MANUAL:
         # The operator is its fulfiller: the cancel is the outcome.
         return order_transition(
@@ -533,7 +533,9 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
         raise PanelError(ErrorCode.CANCEL_FINISHED)
     if order.is_subscription:
         # Stops at once: nothing of it is refundable, and no further post is charged.
-        return subscription_stop(order_id=order.pk, actor=actor, reason="canceled by the customer")
+        return STOPS["subscription"](
+            order_id=order.pk, actor=actor, reason="canceled by the customer"
+        )
     if order.cancel_requested_at is not None:
         raise PanelError(ErrorCode.CANCEL_REQUESTED)
     return _cancel(order, actor=actor, reason="canceled by the customer")
@@ -723,3 +725,36 @@ def refill_transition(*, refill_id: int, to: RefillStatus, actor: str) -> Refill
             _refill_follow_parts(refill.parent_id, actor)
     refill.status = to
     return refill
+
+
+# -- what the modules above this one add: hooks, stops, and a date ---------------------------
+
+#: Run by `order_transition_locked` after every status change, inside its transaction, as
+#: `(order, from, to, now)` with `order` already showing the change. The modules that sit above
+#: this one (a drip-feed whose run ended wakes up) register here, so that this module never
+#: imports them: the status has one writer, and the imports go one way.
+TransitionHook = Callable[[Order, OrderStatus, OrderStatus, datetime], None]
+AFTER_TRANSITION: list[TransitionHook] = []
+
+
+def order_transition_hook(hook: TransitionHook) -> TransitionHook:
+    """Register `hook` to run after every status change (once, however often it is called)."""
+    if hook not in AFTER_TRANSITION:
+        AFTER_TRANSITION.append(hook)
+    return hook
+
+
+class Stop(Protocol):
+    def __call__(self, *, order_id: int, actor: str, reason: str) -> Order: ...
+
+
+#: How a cancel stops an order that does not end by a plain cancel: "subscription" (ends at
+#: once), "dripfeed" (a drip-feed the panel runs stops its runs). Registered by those modules.
+STOPS: dict[str, Stop] = {}
+
+
+def expiry_end_of(expiry: date | None) -> datetime | None:
+    """When a subscription's last day (`expiry`, UTC) is over."""
+    if expiry is None:
+        return None
+    return datetime.combine(expiry + timedelta(days=1), time(), tzinfo=UTC)

@@ -56,6 +56,8 @@ SUBSCRIPTION_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 }
 
 ACTIVE_STATUSES = frozenset(RUNNING_STATUSES | {S.ACTIVE, S.PAUSED})
+#: What may be sent to a provider: a new order, or a subscription that is not paused.
+SENDABLE_STATUSES = frozenset({S.PENDING, S.ACTIVE})
 FINAL_STATUSES = frozenset({S.COMPLETED, S.PARTIAL, S.CANCELED, S.EXPIRED})
 
 #: Statuses that give money back, and what part: the whole charge or the undelivered rest.

@@ -18,7 +18,7 @@ Statuses: Active, Paused, Completed (all posts done), Expired (past `expiry`), C
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -33,6 +33,12 @@ from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO, price, quantize
 from smmpanel.core.queue import lease_free
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
+from smmpanel.orders.services import (
+    STOPS,
+    expiry_end_of,
+    order_transition,
+    order_transition_locked,
+)
 from smmpanel.orders.states import OrderStatus
 
 S = OrderStatus
@@ -55,12 +61,6 @@ def _subscription(order_id: int) -> Order:
 def expiry_end(order: Order) -> datetime | None:
     """When the subscription's last day (`expiry`, UTC) is over."""
     return expiry_end_of(order.sub_expiry)
-
-
-def expiry_end_of(expiry: date | None) -> datetime | None:
-    if expiry is None:
-        return None
-    return datetime.combine(expiry + timedelta(days=1), time(), tzinfo=UTC)
 
 
 def is_expired(order: Order, now: datetime) -> bool:
@@ -90,8 +90,6 @@ def _charge_post(
     """One post: a child order charged at the subscription's rate, under the customer's and
     the subscription's locks. None, with the subscription paused for funds, when the
     balance cannot pay; None when the post (by its provider id) was already recorded."""
-    from smmpanel.orders.services import order_transition_locked
-
     parent = Order.objects.get(pk=parent_id)
     charge = price(parent.rate, quantity)
     now = timezone.now()
@@ -213,8 +211,6 @@ def subscription_post_seen(
 
 def _pause(parent: Order, reason: str, actor: str, now: datetime, *, why: str) -> None:
     """Pause inside the caller's transaction, the subscription row locked."""
-    from smmpanel.orders.services import order_transition_locked
-
     upstream = parent.forward_state == F_.SENT and parent.cancel_sent_at is None
     order_transition_locked(
         order=parent,
@@ -255,8 +251,6 @@ def subscription_pause(*, order_id: int, actor: str) -> Order:
 def subscription_resume(*, order_id: int, actor: str) -> Order:
     """Resume a paused subscription. One whose provider's subscription was canceled by the
     pause is placed there again, for the posts still to come."""
-    from smmpanel.orders.services import order_transition_locked
-
     _subscription(order_id)
     now = timezone.now()
     with transaction.atomic(durable=True):
@@ -308,8 +302,6 @@ def _end(order_id: int, to: OrderStatus, *, actor: str, reason: str) -> Order:
     """End a live subscription now. One at a provider gets the provider's cancel (the
     worker's cancel pass), one not sent yet is never sent; posts seen after it are not
     charged."""
-    from smmpanel.orders.services import order_transition
-
     order = _subscription(order_id)
     if order.status not in LIVE:
         raise PanelError(errors.CANCEL_FINISHED)
@@ -366,3 +358,6 @@ def subscription_chores(*, order_id: int, owner: str) -> None:
     Order.objects.filter(pk=order_id, lease_owner=owner).update(
         next_check_at=chores_at(order, order.paused_for, now), **release
     )
+
+
+STOPS["subscription"] = subscription_stop
