@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from django.db import connection
 
@@ -43,6 +45,29 @@ class Caller:
         assert set(reply) == {"order"}, reply
         assert type(reply["order"]) is int
         return reply["order"]
+
+
+@pytest.fixture
+def http(live_server):
+    """A real HTTP client talking to the live server over loopback."""
+    with httpx.Client(base_url=live_server.url, follow_redirects=False, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def key(transactional_db) -> str:
+    """A customer's API key, committed where the live server can see it."""
+    return make_customer("100")[1]
+
+
+def decode(response: httpx.Response, context: object = None) -> Any:
+    """A live reply's JSON, after the transport rules every reply keeps: HTTP 200,
+    application/json, no byte-order mark."""
+    where = f"{response.request.method} {response.request.url.path} {context or ''}"
+    assert response.status_code == 200, (where, response.text[:500])
+    assert response.headers["content-type"] == "application/json", where
+    assert not response.content.startswith(b"\xef\xbb\xbf"), where
+    return json.loads(response.content)
 
 
 @pytest.fixture

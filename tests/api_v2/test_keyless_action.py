@@ -7,35 +7,16 @@ real HTTP in every encoding, with the exact shapes of the actions they stand for
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 
 from smmpanel.orders.models import Order, Refill
 from smmpanel.orders.services import order_transition
 from smmpanel.orders.states import OrderStatus
-from tests.api_v2.conftest import LINK
-from tests.factories import make_customer, make_service
+from tests.api_v2.conftest import LINK, decode
+from tests.factories import make_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def http(live_server):
-    with httpx.Client(base_url=live_server.url, follow_redirects=False, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-def key(transactional_db) -> str:
-    return make_customer("100")[1]
-
-
-def decode(response: httpx.Response):
-    assert response.status_code == 200, response.text[:300]
-    assert response.headers["content-type"] == "application/json"
-    return json.loads(response.content)
 
 
 def sends(http: httpx.Client):

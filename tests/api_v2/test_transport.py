@@ -7,37 +7,17 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 
 from smmpanel.orders.models import Order
-from tests.api_v2.conftest import LINK
-from tests.factories import make_customer, make_service
+from tests.api_v2.conftest import LINK, decode
+from tests.factories import make_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 IE = "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)"
 BALANCE = {"balance": "100.00000", "currency": "USD"}
 FORM = "application/x-www-form-urlencoded"
-
-
-def decode(response: httpx.Response, context: object = None):
-    where = f"{response.request.method} {response.request.url.path} {context or ''}"
-    assert response.status_code == 200, (where, response.text[:500])
-    assert response.headers["content-type"] == "application/json", where
-    assert not response.content.startswith(b"\xef\xbb\xbf"), where
-    return json.loads(response.content)
-
-
-@pytest.fixture
-def http(live_server):
-    with httpx.Client(base_url=live_server.url, follow_redirects=False, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-def key(transactional_db) -> str:
-    return make_customer("100")[1]
 
 
 @pytest.fixture
