@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,13 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-SMMPANEL = str(Path(sys.executable).with_name("smmpanel"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.processes import SMMPANEL, free_port, panel_env, smmpanel_step
 
 
 @dataclass
@@ -38,18 +30,9 @@ class Panel:
 def panel(tmp_path_factory) -> Panel:
     """A migrated SQLite panel of its own, with one customer and their key."""
     var = tmp_path_factory.mktemp("var")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SMMPANEL_FERNET_KEYS")}
-    env.update(SMMPANEL_VAR=str(var), DJANGO_SETTINGS_MODULE="smmpanel.settings")
-
-    def step(*args: str) -> str:
-        done = subprocess.run(
-            [SMMPANEL, *args], env=env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    step("migrate", "--noinput", "-v0")
-    key = step("customer-create", "--username", "logged", "--balance", "10").strip()
+    env = panel_env(var)
+    smmpanel_step(env, "migrate", "--noinput", "-v0")
+    key = smmpanel_step(env, "customer-create", "--username", "logged", "--balance", "10").strip()
     assert len(key) == 32
     return Panel(env, key, var)
 
@@ -57,7 +40,7 @@ def panel(tmp_path_factory) -> Panel:
 @contextmanager
 def running(panel: Panel, name: str, *args: str) -> Iterator[tuple[httpx.Client, Path]]:
     """`smmpanel <args>` serving on a free port; yields a client and the file of its output."""
-    port = _free_port()
+    port = free_port()
     output = panel.var / f"{name}.log"
     with output.open("wb") as log:
         server = subprocess.Popen(

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -15,28 +13,17 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import panel_processes
+from tests.processes import SMMPANEL, free_port, panel_env, smmpanel_step
 
 pytestmark = panel_processes
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_demo_serves_the_api_and_fulfils_orders(tmp_path: Path):
-    smmpanel = str(Path(sys.executable).with_name("smmpanel"))
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SMMPANEL_FERNET_KEYS")}
-    env.update(SMMPANEL_VAR=str(tmp_path), DJANGO_SETTINGS_MODULE="smmpanel.settings")
-    port, sim_port = _free_port(), _free_port()
+    env = panel_env(tmp_path)
+    port, sim_port = free_port(), free_port()
 
     def step(*args: str) -> str:
-        done = subprocess.run(
-            [smmpanel, *args], env=env, capture_output=True, text=True, timeout=120
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        return smmpanel_step(env, *args)
 
     step("migrate", "--noinput", "-v0")
     step("collectstatic", "--noinput", "-v0")
@@ -46,7 +33,7 @@ def test_the_demo_serves_the_api_and_fulfils_orders(tmp_path: Path):
 
     log = (tmp_path / "up.log").open("wb")
     everything = subprocess.Popen(
-        [smmpanel, "up", "--port", str(port), "--simulator", "--simulator-port", str(sim_port),
+        [SMMPANEL, "up", "--port", str(port), "--simulator", "--simulator-port", str(sim_port),
          "--poll-seconds", "0.5"],
         env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
