@@ -27,10 +27,6 @@ class ServiceType(models.TextChoices):
     SUBSCRIPTIONS = "Subscriptions"
 
 
-#: Types whose charge is the rate itself: one package, whatever it holds.
-PACKAGE_TYPES = frozenset({ServiceType.PACKAGE, ServiceType.CUSTOM_COMMENTS_PACKAGE})
-
-
 class Category(models.Model):
     name = models.CharField(max_length=200, unique=True)
     position = models.IntegerField(default=0, help_text="Lower comes first.")
@@ -113,7 +109,3 @@ class Service(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk}: {self.name}"
-
-    @property
-    def is_package(self) -> bool:
-        return self.type in PACKAGE_TYPES
