@@ -28,8 +28,7 @@ from django.utils import timezone
 from smmpanel.billing.models import EntryKind
 from smmpanel.billing.services import customer_lock, ledger_post
 from smmpanel.catalog.models import ServiceType
-from smmpanel.core import errors
-from smmpanel.core.errors import ConflictError, PanelError
+from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import ZERO, price, quantize
 from smmpanel.core.queue import lease_free
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
@@ -54,7 +53,7 @@ PAUSED_BY_OPERATOR = "operator"
 def _subscription(order_id: int) -> Order:
     order = Order.objects.filter(pk=order_id, type=ServiceType.SUBSCRIPTIONS).first()
     if order is None:
-        raise PanelError(errors.INCORRECT_ORDER)
+        raise PanelError(ErrorCode.INCORRECT_ORDER)
     return order
 
 
@@ -304,7 +303,7 @@ def _end(order_id: int, to: OrderStatus, *, actor: str, reason: str) -> Order:
     charged."""
     order = _subscription(order_id)
     if order.status not in LIVE:
-        raise PanelError(errors.CANCEL_FINISHED)
+        raise PanelError(ErrorCode.CANCEL_FINISHED)
     now = timezone.now()
     extra: dict[str, Any] = {"paused_for": ""}
     guard = Q(forward_state=order.forward_state)
@@ -326,7 +325,7 @@ def _end(order_id: int, to: OrderStatus, *, actor: str, reason: str) -> Order:
     except ConflictError:
         order.refresh_from_db()
         if order.status not in LIVE:
-            raise PanelError(errors.CANCEL_FINISHED) from None
+            raise PanelError(ErrorCode.CANCEL_FINISHED) from None
         # Changed meanwhile (a worker took it up): end it as it stands now.
         return order_transition(
             order_id=order_id, to=to, expected=S(order.status), actor=actor,
