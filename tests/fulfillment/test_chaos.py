@@ -171,9 +171,8 @@ def test_chaos_drip_feeds_and_subscriptions_keep_the_money_exact(sim, provider, 
         drive(worker, settled, seconds=90)
 
     stats = sim.stats()
-    # About fifty requests meet the storm, a quarter of them faulted; how many exactly turns on
-    # the machine's pace (6 to 14 seen at this seed), so only a storm that missed is an error.
-    assert sum(stats["faults"].values()) >= 3, "the chaos did not happen"
+    # The storm above lasts until it has hit this hard (or its bound runs out).
+    assert sum(stats["faults"].values()) > 10, "the chaos did not happen"
     ids = [o for o in Order.objects.exclude(provider_order_id=None).values_list(
         "provider_order_id", flat=True)]  # fmt: skip
     assert len(ids) == len(set(ids)), "an upstream order is followed by two orders here"
