@@ -6,6 +6,13 @@ DEBUG          default: off; "1"/"true" turns it on
 ALLOWED_HOSTS  default: localhost,127.0.0.1,[::1]; comma-separated
 PANEL_CURRENCY default: USD (the currency new customers hold their balance in)
 SMMPANEL_VAR   default: ./var (where the SQLite file, the secret key and the demo key live)
+
+Customer accounts (the web pages):
+SIGNUP_OPEN          default: on; "0" closes sign-up (the operator creates customers)
+EMAIL_VERIFICATION   default: optional; "mandatory" requires a confirmed e-mail to log in, "none"
+DEFAULT_FROM_EMAIL   default: smmpanel@localhost
+EMAIL_HOST           unset: e-mails are printed on the console (the demo); set: sent by SMTP with
+                     EMAIL_PORT (587), EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS (on)
 """
 
 from __future__ import annotations
@@ -62,6 +69,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_htmx",
+    # django-bootstrap-static: Bootstrap's files under static/bootstrap/.
+    "bootstrap",
     "smmpanel.core",
     "smmpanel.accounts",
     "smmpanel.catalog",
@@ -73,17 +84,26 @@ INSTALLED_APPS = [
     "smmpanel.web",
     "smmpanel.ops",
     "smmpanel.simulator",
+    # After the panel's apps, so that smmpanel/web's templates restyle allauth's pages.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a customer's own language and time zone win over the browser's.
+    "smmpanel.web.middleware.CustomerPreferences",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "smmpanel.urls"
@@ -101,6 +121,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "smmpanel.web.context.panel",
             ],
         },
     },
@@ -141,7 +163,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+#: The languages the pages are translated into (catalogs under smmpanel/locale, committed).
+LANGUAGES = [("en", "English"), ("tr", "Türkçe")]
+LOCALE_PATHS = [BASE_DIR / "smmpanel" / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -154,7 +179,36 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "/admin/login/"
+# Customers log in on the pages (allauth); staff use the admin's own login page.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "web:home"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+SIGNUP_OPEN = _env_bool("SIGNUP_OPEN", default=True)
+ACCOUNT_ADAPTER = "smmpanel.web.accounts.CustomerAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("EMAIL_VERIFICATION", "optional")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+# allauth's login, sign-up and reset rate limits are on by default (ACCOUNT_RATE_LIMITS).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = os.environ.get("PANEL_NAME", "smmpanel")
+PANEL_NAME = MFA_TOTP_ISSUER
+
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "smmpanel@localhost")
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", default=True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,12 +1,14 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from smmpanel.api_v2.views import api_v2
-from smmpanel.web.views import home
 
 urlpatterns = [
-    path("", home, name="home"),
     path("api/v2", api_v2, name="api_v2"),
     path("api/v2/", api_v2),
     path("admin/", admin.site.urls),
+    # allauth: log in, sign up, password reset, e-mail, two-factor (allauth.mfa).
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("smmpanel.web.urls")),
 ]

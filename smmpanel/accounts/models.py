@@ -40,6 +40,11 @@ class Customer(models.Model):
         help_text="Taken off every service's rate, unless a custom rate is set for it.",
     )
     is_active = models.BooleanField(default=True)
+    #: An IANA zone name ("Europe/Istanbul"); every date on the customer's pages is shown in
+    #: it. Empty: the panel's TIME_ZONE.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    #: One of settings.LANGUAGES; empty: the browser's choice.
+    language = models.CharField(max_length=16, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

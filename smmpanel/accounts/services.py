@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -77,6 +80,24 @@ def customer_create(
             )
             customer.balance = locked.balance
     return customer, key
+
+
+def customer_sign_up(*, user: User) -> Customer:
+    """The customer behind a person who signed up on the pages: a zero balance, the panel's
+    currency, and no API key until they ask for one (a key nobody uses is a key to leak)."""
+    return Customer.objects.create(user=user)
+
+
+def customer_preferences_update(*, customer: Customer, time_zone: str, language: str) -> None:
+    """A customer's time zone (an IANA name, or "" for the panel's) and language (one of
+    settings.LANGUAGES, or "" for the browser's)."""
+    time_zone = time_zone.strip()
+    if time_zone and time_zone not in zoneinfo.available_timezones():
+        raise PanelError(f"Unknown time zone: {time_zone!r}")
+    if language and language not in dict(settings.LANGUAGES):
+        raise PanelError(f"Unknown language: {language!r}")
+    Customer.objects.filter(pk=customer.pk).update(time_zone=time_zone, language=language)
+    customer.time_zone, customer.language = time_zone, language
 
 
 def _percent(value: Decimal | str) -> Decimal:

@@ -1,0 +1,31 @@
+"""The customer's menu, in one list: each page adds its line here.
+
+An entry is (URL name, label). The header shows `MAIN` to a logged-in customer and
+`PUBLIC` to everyone else; `ACCOUNT` fills the user menu.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+
+MAIN: list[tuple[str, Promise]] = []
+PUBLIC: list[tuple[str, Promise]] = []
+ACCOUNT: list[tuple[str, Promise]] = []
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url: str
+    label: Promise
+    active: bool
+
+
+def nav_items(entries: list[tuple[str, Promise]], path: str) -> list[NavItem]:
+    items = []
+    for name, label in entries:
+        url = reverse(name)
+        items.append(NavItem(url, label, path == url or path.startswith(url + "/")))
+    return items
