@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 PYTEST = $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-.PHONY: run test test-sqlite test-postgres lint format bench install dev clean
+.PHONY: run test test-sqlite test-postgres lint format bench install dev clean messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("smmpanel needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -62,6 +62,14 @@ lint: dev
 format: dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## make messages: refresh the translation catalogs (smmpanel/locale) from the code and compile
+## them; needs GNU gettext. The compiled catalogs are committed, so running needs only Python.
+MESSAGE_IGNORES = --ignore 'tests/*' --ignore 'bench/*' --ignore 'var/*' --ignore 'scripts/*' \
+	--ignore 'docs/*' --ignore 'smmpanel/simulator/*'
+messages: dev
+	$(SMM) makemessages --locale tr --add-location file --no-obsolete $(MESSAGE_IGNORES)
+	$(SMM) compilemessages --locale tr --ignore '.venv' --ignore 'var'
 
 bench: dev
 	$(PY) -m bench
