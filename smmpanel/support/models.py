@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 #: The longest subject and message accepted, in characters.
 SUBJECT_MAX = 200
@@ -16,15 +17,15 @@ BODY_MAX = 5000
 
 
 class TicketTopic(models.TextChoices):
-    ORDER = "order", "Order"
-    PAYMENT = "payment", "Payment"
-    OTHER = "other", "Other"
+    ORDER = "order", _("Order")
+    PAYMENT = "payment", _("Payment")
+    OTHER = "other", _("Other")
 
 
 class TicketStatus(models.TextChoices):
-    OPEN = "open", "Open"  #: the customer wrote last: the operator's turn
-    ANSWERED = "answered", "Answered"  #: the operator wrote last: the customer's turn
-    CLOSED = "closed", "Closed"
+    OPEN = "open", _("Open")  #: the customer wrote last: the operator's turn
+    ANSWERED = "answered", _("Answered")  #: the operator wrote last: the customer's turn
+    CLOSED = "closed", _("Closed")
 
 
 class Ticket(models.Model):
