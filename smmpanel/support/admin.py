@@ -90,14 +90,18 @@ class TicketAdmin(admin.ModelAdmin[Ticket]):
         formset: BaseInlineFormSet[Any, Any, Any],
         change: bool,
     ) -> None:
+        # What the admin's history records as added; nothing is ever changed or deleted.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for reply in formset.extra_forms:
             body = reply.cleaned_data.get("body") if reply.has_changed() else None
             if not body:
                 continue
             try:
-                ticket_reply(ticket_id=form.instance.pk, author=request.user, body=body)  # type: ignore[arg-type]
+                message = ticket_reply(ticket_id=form.instance.pk, author=request.user, body=body)  # type: ignore[arg-type]
             except PanelError as exc:
                 self.message_user(request, f"The reply was not sent: {exc.message}", messages.ERROR)
+            else:
+                formset.new_objects.append(message)
 
     @admin.action(description="Close the selected tickets")
     def close(self, request: HttpRequest, queryset: QuerySet[Ticket]) -> None:
