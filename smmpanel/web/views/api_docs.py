@@ -74,7 +74,7 @@ EXAMPLE_VALUES: dict[str, str] = {
 }
 
 CHARGED: dict[Charge, Promise] = {
-    Charge.QUANTITY: _("the quantity (times runs, for a drip-feed)"),
+    Charge.QUANTITY: _("the quantity"),
     Charge.LINES: _("one unit per line of {counted}"),
     Charge.PACKAGE: _("one package: the rate is its price"),
 }
@@ -118,7 +118,12 @@ class TypeDoc:
 
     @property
     def curl(self) -> str:
-        return " ".join(f"-d {name}={_shell(value)}" for name, value in self.example.items())
+        """The `-d` options of the type's own parameters, one per line of a shell command."""
+        return " \\\n     ".join(
+            f"-d {name}={_shell(value)}"
+            for name, value in self.example.items()
+            if name not in {"action", "service"}
+        )
 
 
 def _shell(value: str) -> str:
@@ -171,7 +176,8 @@ def _types(listing: list[dict[str, Any]]) -> list[TypeDoc]:
         kind = KINDS[type_]
         params = [_param(n, True) for n in kind.required]
         params += [_param(n, False) for n in kind.optional]
-        charged = str(CHARGED[kind.charge]).format(counted=kind.counted)
+        words = _("the quantity, times runs for a drip-feed") if kind.dripfeed else None
+        charged = str(words or CHARGED[kind.charge]).format(counted=kind.counted)
         docs.append(TypeDoc(type_, params, charged, service["service"], _example(kind, service)))
     return docs
 
