@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "smmpanel.orders",
     "smmpanel.providers",
     "smmpanel.fulfillment",
+    "smmpanel.support",
     "smmpanel.api_v2",
     "smmpanel.web",
     "smmpanel.ops",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 MAIN: list[tuple[str, Promise]] = []
 PUBLIC: list[tuple[str, Promise]] = []
@@ -29,3 +30,9 @@ def nav_items(entries: list[tuple[str, Promise]], path: str) -> list[NavItem]:
         url = reverse(name)
         items.append(NavItem(url, label, path == url or path.startswith(url + "/")))
     return items
+
+
+# Services, tickets, API and account pages.
+MAIN += [("web:services", _("Services")), ("web:tickets", _("Tickets"))]
+PUBLIC += [("web:services", _("Services")), ("web:api", _("API"))]
+ACCOUNT += [("web:account", _("Account")), ("web:api", _("API"))]

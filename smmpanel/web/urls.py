@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from smmpanel.web.views import home
+from smmpanel.web.views import account, api_docs, home, services, tickets
 
 app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("services", services.services, name="services"),
+    path("api", api_docs.api_docs, name="api"),
+    path("account", account.account, name="account"),
+    path("tickets", tickets.ticket_list, name="tickets"),
+    path("tickets/new", tickets.ticket_new, name="ticket_new"),
+    path("tickets/<int:ticket_id>", tickets.ticket_detail, name="ticket"),
+    path("tickets/<int:ticket_id>/close", tickets.ticket_close_view, name="ticket_close"),
 ]
