@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
-from smmpanel.web.views import account, api_docs, home, services, tickets
+from smmpanel.web.views import account, api_docs, home, language, services, tickets
 
 app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("language", language.set_language, name="set_language"),
     path("services", services.services, name="services"),
     path("api", api_docs.api_docs, name="api"),
     path("account", account.account, name="account"),
