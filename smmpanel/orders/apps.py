@@ -7,5 +7,6 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        # They register their hooks and stops with orders.services, which never imports them.
+        # They register their after-transition hooks with orders.services, which never
+        # imports them.
         from smmpanel.orders import dripfeed, subscriptions  # noqa: F401

@@ -1,4 +1,6 @@
-"""Drip-feed the panel runs itself, when the service's fulfiller cannot take runs/interval.
+"""Drip-feed the panel runs itself, when the service's fulfiller cannot take runs/interval:
+how the worker drives an order of `kinds.DripfeedKind`, which says the rest (its
+parameters, its refund, its `status` fields, its stop).
 
 The customer pays for `quantity x runs` up front, on the parent order. Every `interval`
 minutes the worker (holding the parent's lease) sends one run: a child order of `quantity`
@@ -29,14 +31,9 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from smmpanel.core.errors import ConflictError, PanelError
-from smmpanel.core.money import ZERO
+from smmpanel.orders.kinds import DRIPFEEDS
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
-from smmpanel.orders.services import (
-    STOPS,
-    fulfilment_of,
-    order_transition,
-    order_transition_hook,
-)
+from smmpanel.orders.services import order_transition, order_transition_hook
 from smmpanel.orders.states import FINAL_STATUSES, RUNNING_STATUSES, OrderStatus
 
 S = OrderStatus
@@ -118,7 +115,7 @@ def dripfeed_advance(*, order_id: int, owner: str, now: datetime | None = None) 
             guard=Q(lease_owner=owner, forward_state=ForwardState.DRIPFEED),
             extra=release,
             data={"reason": reason, "runs_sent": state.sent},
-            dripfeed_driver=True,
+            driver=True,
         )
 
     due = state.last_sent_at + interval if state.last_sent_at else parent.created_at
@@ -132,7 +129,7 @@ def dripfeed_advance(*, order_id: int, owner: str, now: datetime | None = None) 
             actor=f"worker:{owner}",
             guard=Q(lease_owner=owner, forward_state=ForwardState.DRIPFEED),
             data={"reason": "first run sent"},
-            dripfeed_driver=True,
+            driver=True,
         )
     _send_run(parent, run=state.sent + 1, owner=owner, now=now)
     # The new run has delivered nothing and has no start count yet: the progress read
@@ -152,19 +149,7 @@ def _send_run(parent: Order, *, run: int, owner: str, now: datetime) -> Order:
             or Order.objects.filter(parent_id=parent.pk).count() != run - 1
         ):
             raise ConflictError(f"Drip-feed #{parent.pk} changed while its run was being sent")
-        child = Order.objects.create(
-            customer_id=locked.customer_id,
-            service_id=locked.service_id,
-            type=locked.type,
-            parent_id=locked.pk,
-            link=locked.link,
-            quantity=locked.quantity,
-            rate=locked.rate,
-            charged_quantity=locked.quantity or 0,
-            charge=ZERO,  # paid for on the parent
-            remains=locked.quantity or 0,
-            **fulfilment_of(locked.service, now=now),
-        )
+        child = Order.objects.create(**DRIPFEEDS[locked.type].run_of(locked, now))
         actor = f"worker:{owner}"
         data = {"run": run, "of": locked.runs, "parent": locked.pk}
         OrderEvent.objects.create(
@@ -229,11 +214,3 @@ def dripfeed_stop(*, order_id: int, actor: str) -> Order:
         )  # fmt: skip
     order.refresh_from_db()
     return order
-
-
-def _stop(*, order_id: int, actor: str, reason: str) -> Order:
-    # Whoever stops it, its event says "drip-feed stopped": the runs are what stops.
-    return dripfeed_stop(order_id=order_id, actor=actor)
-
-
-STOPS["dripfeed"] = _stop

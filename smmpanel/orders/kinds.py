@@ -6,6 +6,12 @@ move through, what a move refunds, the extra fields its `status` reply carries, 
 parameters that forward it to a provider and how the worker drives it. The services, the
 API, forwarding and the worker ask the kind; none of them branches on the type.
 
+Besides the 14 types, two kinds run themselves rather than being forwarded and polled:
+a drip-feed the panel runs (`DripfeedKind`: an order with `runs` whose provider cannot take
+them, sent run by run by dripfeed.py) and a subscription (`SubscriptionKind`, driven by
+subscriptions.py). `kind_of(order)` says which kind an order is; `kind_to_place` which kind
+a new request becomes.
+
 Adding a kind is `register(OrderKind(...))` (or a subclass overriding what differs), and
 a row in the catalog whose `type` names it: docs/architecture.md walks through one.
 """
@@ -13,18 +19,28 @@ a row in the catalog whose `type` names it: docs/architecture.md walks through o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
 
 from smmpanel.catalog.models import ServiceType
-from smmpanel.core.errors import ErrorCode, PanelError
+from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.core.parsing import split_lines
-from smmpanel.orders.models import Order
+from smmpanel.orders.models import ForwardState, Order
 from smmpanel.orders.request import EXPIRY_FORMAT, OrderRequest
-from smmpanel.orders.states import REFUND_ALL, REFUND_REMAINS, OrderStatus, can_transition
+from smmpanel.orders.states import (
+    ACTIVE_REFILL_STATUSES,
+    REFILLABLE,
+    REFUND_ALL,
+    REFUND_REMAINS,
+    OrderStatus,
+    can_transition,
+)
 from smmpanel.orders.validation import (
     MAX_LINES,
     MAX_LINK,
@@ -38,7 +54,11 @@ from smmpanel.orders.validation import (
     whole,
 )
 
+if TYPE_CHECKING:
+    from smmpanel.catalog.models import Service
+
 T = ServiceType
+S = OrderStatus
 
 
 class Charge(StrEnum):
@@ -52,9 +72,11 @@ class Charge(StrEnum):
 class Drive(StrEnum):
     """How the worker moves an order of the kind once it is placed."""
 
-    #: Forwarded to its provider (or left to the operator) and polled until final; with
-    #: `runs` and a provider that cannot take them, sent run by run (dripfeed.py).
+    #: Forwarded to its provider (or left to the operator) and polled until final.
     FORWARD = "forward"
+    #: Sent by the panel run by run, each run a child order (dripfeed.py); its status
+    #: follows its runs.
+    DRIPFEED = "dripfeed"
     #: Stays Active; each post it sees is a child order, charged as it comes
     #: (subscriptions.py).
     SUBSCRIPTION = "subscription"
@@ -91,6 +113,8 @@ class ServiceTerms:
     min: int
     max: int
     dripfeed: bool
+    #: The service's provider takes `runs` itself; otherwise the panel runs a drip-feed.
+    provider_runs: bool = False
 
 
 @dataclass
@@ -103,6 +127,35 @@ class OrderSpec:
     status: OrderStatus = OrderStatus.PENDING
     #: Funds the balance must hold to accept the order (a subscription's first post).
     funds_needed: Decimal = ZERO
+
+
+def checked_remains(order: Order, remains: int) -> int:
+    """`remains` as a fulfiller reports it, if it can be: none to all of what was paid for."""
+    if not 0 <= remains <= order.charged_quantity:
+        raise PanelError(f"remains must be between 0 and {order.charged_quantity}")
+    return remains
+
+
+def expiry_end_of(expiry: dt.date | None) -> dt.datetime | None:
+    """When a subscription's last day (`expiry`, UTC) is over."""
+    if expiry is None:
+        return None
+    return dt.datetime.combine(expiry + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def by_provider_or_hand(
+    service: Service, now: dt.datetime, *, by_hand_next: dt.datetime | None = None
+) -> dict[str, Any]:
+    """An order of `service` queued for its provider, or (none) left to the operator, whom
+    the worker leaves alone until `by_hand_next`."""
+    if service.provider_id is None:
+        return {"forward_state": ForwardState.MANUAL, "next_check_at": by_hand_next}
+    return {
+        "provider_id": service.provider_id,
+        "provider_service_id": service.provider_service_id,
+        "forward_state": ForwardState.QUEUED,
+        "next_check_at": now,
+    }
 
 
 def _check_range(quantity: int, terms: ServiceTerms) -> None:
@@ -126,9 +179,12 @@ class OrderKind:
     #: The list whose lines are counted (Charge.LINES), or whose lines must not all be
     #: blank (a package of comments).
     counted: str = ""
-    #: Takes `runs` and `interval`: one delivery of `quantity` per run.
+    #: Takes `runs` and `interval`: one delivery of `quantity` per run. A provider that takes
+    #: runs gets them with the order; otherwise the order is this type's `DripfeedKind`.
     dripfeed: bool = False
     drive: Drive = Drive.FORWARD
+    #: A customer may ask for what dropped to be topped up (where the service offers it).
+    refillable: bool = True
 
     # --- placing -----------------------------------------------------------------------
 
@@ -183,10 +239,43 @@ class OrderKind:
             spec.charge = price(terms.rate, spec.charged_quantity)
         spec.funds_needed = spec.charge
 
+    def fulfilment(
+        self, service: Service, fields: Mapping[str, Any], now: dt.datetime
+    ) -> dict[str, Any]:
+        """Who fulfils a new order of the kind (the columns that say so): its provider, or
+        the operator by hand."""
+        return by_provider_or_hand(service, now)
+
     # --- its life ----------------------------------------------------------------------
 
     def can_transition(self, current: str, to: str) -> bool:
         return can_transition(current, to)
+
+    def check_mover(self, order: Order, *, driver: bool) -> None:
+        """Refuse a status change by anyone but the kind's own driver, for a kind whose
+        status follows work the panel does itself (`driver`: the caller is that work)."""
+
+    def refuse_by_hand(self, order: Order, step: str) -> None:
+        """Refuse what the operator would do by hand (`fulfil`, `progress`, `settle`) to an
+        order of this kind that moves some other way."""
+
+    def counters(self, order: Order, to: str, remains: int | None) -> dict[str, Any]:
+        """The delivery counters a move to `to` sets: what that status fixes, or else the
+        `remains` the fulfiller reports."""
+        if to == S.COMPLETED:
+            done: dict[str, Any] = {"remains": 0}
+            if order.runs:
+                done["completed_runs"] = order.runs
+            return done
+        if to == S.CANCELED:
+            return {"remains": order.charged_quantity}
+        if to == S.PARTIAL:
+            if remains is None:
+                raise PanelError("A Partial order needs the quantity that remains undelivered")
+            if not 0 < remains <= order.charged_quantity:
+                raise PanelError(f"remains must be between 1 and {order.charged_quantity}")
+            return {"remains": remains}
+        return {} if remains is None else {"remains": checked_remains(order, remains)}
 
     def refund(self, order: Order, status: str, remains: int) -> Decimal:
         """What a move to `status` gives back: all of the charge, the undelivered part, or
@@ -200,9 +289,20 @@ class OrderKind:
             return min(order.charge, price(order.rate, remains))
         return ZERO
 
+    def stop(self, *, order_id: int, actor: str, reason: str, customer: bool) -> Order | None:
+        """Stop an order of this kind its own way when it is canceled (by the `customer`, or
+        the operator), or None: a plain order is canceled at once if nobody has started it,
+        else on request to its fulfiller (orders.services)."""
+        return None
+
+    def refill_parts(self, order: Order) -> list[int]:
+        """The orders a refill of `order` is passed on as, one part each; none: the refill
+        is passed on (or done by hand) as it is."""
+        return []
+
     def status_reply(self, order: Order, reply: dict[str, Any], children: list[int]) -> None:
         """Add to (or take from) the common `status` fields what this kind reports."""
-        if order.runs:
+        if order.runs:  # a drip-feed its provider runs
             reply["runs"] = str(order.runs)
             reply["completed_runs"] = str(order.completed_runs)
 
@@ -218,6 +318,92 @@ class OrderKind:
             )
         return params
 
+    def rows(self) -> Q:
+        """Its orders, for the worker's queries."""
+        return Q(type=self.type)
+
+    @property
+    def is_subscription(self) -> bool:
+        return self.drive is Drive.SUBSCRIPTION
+
+
+@dataclass(frozen=True)
+class DripfeedKind(OrderKind):
+    """A drip-feed the panel runs itself, for an order with `runs` its provider cannot take
+    (or that has no provider): the customer pays `quantity x runs` up front, and every
+    `interval` minutes the worker sends one run, a child order of the type's own kind
+    (orders/dripfeed.py). Its status follows its runs, and it refunds by the same rule as
+    the type: what its runs did not deliver, at the order's rate."""
+
+    dripfeed: bool = True
+    drive: Drive = Drive.DRIPFEED
+
+    def fulfilment(
+        self, service: Service, fields: Mapping[str, Any], now: dt.datetime
+    ) -> dict[str, Any]:
+        return {"forward_state": ForwardState.DRIPFEED, "next_check_at": now}
+
+    def run_of(self, parent: Order, now: dt.datetime) -> dict[str, Any]:
+        """The columns of one run of `parent`: its type's order for `quantity`, fulfilled
+        like any order of its service, carrying no charge (the parent carries the money)."""
+        columns = {
+            COLUMNS.get(name, name): getattr(parent, COLUMNS.get(name, name))
+            for name in self.required
+        }
+        quantity = parent.quantity or 0
+        return {
+            **columns,
+            "customer_id": parent.customer_id,
+            "service_id": parent.service_id,
+            "type": parent.type,
+            "parent_id": parent.pk,
+            "rate": parent.rate,
+            "charged_quantity": quantity,
+            "charge": ZERO,
+            "remains": quantity,
+            **KINDS[parent.type].fulfilment(parent.service, columns, now),
+        }
+
+    def check_mover(self, order: Order, *, driver: bool) -> None:
+        if not driver:
+            raise ConflictError(
+                f"Order #{order.pk} is a drip-feed the panel sends run by run: its status "
+                "follows its runs; stop it with a cancel instead"
+            )
+
+    def refuse_by_hand(self, order: Order, step: str) -> None:
+        if step == "progress":
+            raise ConflictError(f"Order #{order.pk} is a drip-feed: record progress on its runs")
+
+    def stop(self, *, order_id: int, actor: str, reason: str, customer: bool) -> Order | None:
+        if customer:
+            # Canceled at once before its first run; after it, the runs honour the request.
+            return None
+        # dripfeed.py is built on orders.services, which asks this module: imported here.
+        from smmpanel.orders.dripfeed import dripfeed_stop
+
+        # Whoever stops it, its event says "drip-feed stopped": the runs are what stops.
+        return dripfeed_stop(order_id=order_id, actor=actor)
+
+    def refill_parts(self, order: Order) -> list[int]:
+        """Its runs at a provider, delivered in full or in part, with no refill of their own
+        open: each is refilled there."""
+        return list(
+            Order.objects.filter(
+                parent_id=order.pk, status__in=REFILLABLE, provider_order_id__isnull=False
+            )
+            .exclude(refills__status__in=ACTIVE_REFILL_STATUSES)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+
+    def status_reply(self, order: Order, reply: dict[str, Any], children: list[int]) -> None:
+        reply["runs"] = str(order.runs)
+        reply["completed_runs"] = str(order.completed_runs)
+
+    def rows(self) -> Q:
+        return Q(type=self.type, forward_state=ForwardState.DRIPFEED)
+
 
 @dataclass(frozen=True)
 class SubscriptionKind(OrderKind):
@@ -226,6 +412,7 @@ class SubscriptionKind(OrderKind):
 
     optional: tuple[str, ...] = ("posts", "old_posts", "expiry")
     drive: Drive = Drive.SUBSCRIPTION
+    refillable: bool = False
 
     def _price(self, terms: ServiceTerms, request: OrderRequest, spec: OrderSpec) -> None:
         fields = spec.fields
@@ -251,11 +438,38 @@ class SubscriptionKind(OrderKind):
         # Paid per post as posts arrive; it must at least afford the largest first one.
         spec.funds_needed = price(terms.rate, high)
 
+    def fulfilment(
+        self, service: Service, fields: Mapping[str, Any], now: dt.datetime
+    ) -> dict[str, Any]:
+        # By hand, the worker looks at it when its expiry day is over.
+        return by_provider_or_hand(
+            service, now, by_hand_next=expiry_end_of(fields.get("sub_expiry"))
+        )
+
     def can_transition(self, current: str, to: str) -> bool:
         return can_transition(current, to, subscription=True)
 
+    def refuse_by_hand(self, order: Order, step: str) -> None:
+        if step == "fulfil":
+            raise ConflictError(
+                f"Order #{order.pk} is a subscription: pause, resume, stop or expire it instead"
+            )
+        if step == "settle":
+            raise ConflictError(f"Order #{order.pk} is a subscription: stop or expire it instead")
+
+    def counters(self, order: Order, to: str, remains: int | None) -> dict[str, Any]:
+        return {}  # its posts' orders count their own delivery
+
     def refund(self, order: Order, status: str, remains: int) -> Decimal:
         return ZERO
+
+    def stop(self, *, order_id: int, actor: str, reason: str, customer: bool) -> Order | None:
+        # subscriptions.py is built on orders.services, which asks this module: imported here.
+        from smmpanel.orders.subscriptions import subscription_stop
+
+        # Stops at once, whoever asks: nothing of it is refundable, and no further post is
+        # charged; one at a provider is canceled there by the worker.
+        return subscription_stop(order_id=order_id, actor=actor, reason=reason)
 
     def status_reply(self, order: Order, reply: dict[str, Any], children: list[int]) -> None:
         del reply["start_count"], reply["remains"]
@@ -282,13 +496,19 @@ def _posts_still_to_come(order: Order) -> dict[str, str]:
     return params
 
 
-#: Every kind by its service type.
+#: Every kind a service sells, by its service type.
 KINDS: dict[str, OrderKind] = {}
+#: The drip-feed the panel runs, by the service type whose kind takes `runs`.
+DRIPFEEDS: dict[str, DripfeedKind] = {}
 
 
 def register(kind: OrderKind) -> OrderKind:
-    """Make `kind` orderable: services of its type are placed, followed and refunded by it."""
-    KINDS[kind.type] = kind
+    """Make `kind` orderable: services of its type are placed, followed and refunded by it.
+    A `DripfeedKind` is what orders of its type with `runs` become when the panel runs them."""
+    if isinstance(kind, DripfeedKind):
+        DRIPFEEDS[kind.type] = kind
+    else:
+        KINDS[kind.type] = kind
     return kind
 
 
@@ -296,17 +516,34 @@ def kind_for(service_type: str) -> OrderKind:
     return KINDS[service_type]
 
 
+def kind_to_place(terms: ServiceTerms, request: OrderRequest) -> OrderKind:
+    """The kind a request for a service of `terms` is placed as: the type's, or the drip-feed
+    the panel runs when it asks for runs and the service's provider cannot take them."""
+    if request.given("runs") and not terms.provider_runs and terms.type in DRIPFEEDS:
+        return DRIPFEEDS[terms.type]
+    return KINDS[terms.type]
+
+
 def kind_of(order: Order) -> OrderKind:
+    """The kind that runs `order`: a drip-feed the panel runs is one (its forward state says
+    so, from its placing on), any other order is its type's."""
+    if order.forward_state == ForwardState.DRIPFEED:
+        return DRIPFEEDS[order.type]
     return KINDS[order.type]
 
 
-def types_driven(drive: Drive) -> list[str]:
-    """The service types the worker drives the `drive` way, for its queries."""
-    return sorted(t for t, kind in KINDS.items() if kind.drive is drive)
+def orders_driven(drive: Drive) -> Q:
+    """The orders the worker drives the `drive` way, for its queries."""
+    found = Q(pk__in=[])
+    for kind in (*KINDS.values(), *DRIPFEEDS.values()):
+        if kind.drive is drive:
+            found |= kind.rows()
+    return found
 
 
 for _kind in (
     OrderKind(T.DEFAULT, ("link", "quantity"), ("runs", "interval"), dripfeed=True),
+    DripfeedKind(T.DEFAULT, ("link", "quantity"), ("runs", "interval")),
     OrderKind(T.PACKAGE, ("link",), charge=Charge.PACKAGE),
     OrderKind(T.CUSTOM_COMMENTS, ("link", "comments"), charge=Charge.LINES, counted="comments"),
     OrderKind(

@@ -31,13 +31,9 @@ from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import ZERO, price, quantize
 from smmpanel.core.queue import lease_free
+from smmpanel.orders.kinds import Drive, expiry_end_of, orders_driven
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
-from smmpanel.orders.services import (
-    STOPS,
-    expiry_end_of,
-    order_transition,
-    order_transition_locked,
-)
+from smmpanel.orders.services import order_transition, order_transition_locked
 from smmpanel.orders.states import OrderStatus
 
 S = OrderStatus
@@ -51,7 +47,7 @@ PAUSED_BY_OPERATOR = "operator"
 
 
 def _subscription(order_id: int) -> Order:
-    order = Order.objects.filter(pk=order_id, type=ServiceType.SUBSCRIPTIONS).first()
+    order = Order.objects.filter(orders_driven(Drive.SUBSCRIPTION), pk=order_id).first()
     if order is None:
         raise PanelError(ErrorCode.INCORRECT_ORDER)
     return order
@@ -357,6 +353,3 @@ def subscription_chores(*, order_id: int, owner: str) -> None:
     Order.objects.filter(pk=order_id, lease_owner=owner).update(
         next_check_at=chores_at(order, order.paused_for, now), **release
     )
-
-
-STOPS["subscription"] = subscription_stop
