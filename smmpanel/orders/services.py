@@ -45,12 +45,12 @@ def order_place(
     *,
     customer: Customer,
     service_id: int | None,
-    params: OrderRequest | Mapping[str, str],
+    params: OrderRequest,
     actor: str = "api",
 ) -> Order:
     """Check, charge and record a new order; all of it commits together or none of it.
-    `params` is what was asked, typed; a mapping is read as text, as the wire sends it."""
-    request = params if isinstance(params, OrderRequest) else OrderRequest.from_text(params)
+    `params` is what was asked, typed (the API reads it from the wire's text, a page from
+    its form)."""
     service = service_for_customer(customer, service_id) if service_id else None
     if service is None or service.type not in KINDS:
         raise PanelError(ErrorCode.INCORRECT_SERVICE)
@@ -63,8 +63,8 @@ def order_place(
         dripfeed=service.dripfeed,
         provider_runs=service.provider_id is not None and service.provider_dripfeed,
     )
-    kind = kind_to_place(terms, request)
-    spec = kind.spec(terms, request)
+    kind = kind_to_place(terms, params)
+    spec = kind.spec(terms, params)
 
     with transaction.atomic(durable=True):
         locked = customer_lock(customer.pk)
