@@ -6,11 +6,13 @@ move through, what a move refunds, the extra fields its `status` reply carries, 
 parameters that forward it to a provider and how the worker drives it. The services, the
 API, forwarding and the worker ask the kind; none of them branches on the type.
 
-Besides the 14 types, two kinds run themselves rather than being forwarded and polled:
-a drip-feed the panel runs (`DripfeedKind`: an order with `runs` whose provider cannot take
-them, sent run by run by dripfeed.py) and a subscription (`SubscriptionKind`, driven by
-subscriptions.py). `kind_of(order)` says which kind an order is; `kind_to_place` which kind
-a new request becomes.
+This module declares the plain kinds, which are forwarded (or fulfilled by hand) and
+polled. Two kinds the panel drives itself are declared beside their driver, which registers
+them here when the orders app is ready (so that their stop may call their driver without an
+import circle): the drip-feed the panel runs (`dripfeed.DripfeedKind`: an order with `runs`
+its provider cannot take, sent run by run) and the subscription
+(`subscriptions.SubscriptionKind`). `kind_of(order)` says which kind an order is;
+`kind_to_place` which kind a new request becomes.
 
 Adding a kind is `register(OrderKind(...))` (or a subclass overriding what differs), and
 a row in the catalog whose `type` names it: docs/architecture.md walks through one.
@@ -28,26 +30,17 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q
 
 from smmpanel.catalog.models import ServiceType
-from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
+from smmpanel.core.errors import ErrorCode, PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.core.parsing import split_lines
 from smmpanel.orders.models import ForwardState, Order
 from smmpanel.orders.request import EXPIRY_FORMAT, OrderRequest
-from smmpanel.orders.states import (
-    ACTIVE_REFILL_STATUSES,
-    REFILLABLE,
-    REFUND_ALL,
-    REFUND_REMAINS,
-    OrderStatus,
-    can_transition,
-)
+from smmpanel.orders.states import REFUND_ALL, REFUND_REMAINS, OrderStatus, can_transition
 from smmpanel.orders.validation import (
     MAX_LINES,
     MAX_LINK,
     MAX_TEXT,
     MAX_UNITS,
-    SUBSCRIPTION_DELAYS,
-    clean_expiry,
     clean_link,
     clean_text,
     missing,
@@ -180,7 +173,8 @@ class OrderKind:
     #: blank (a package of comments).
     counted: str = ""
     #: Takes `runs` and `interval`: one delivery of `quantity` per run. A provider that takes
-    #: runs gets them with the order; otherwise the order is this type's `DripfeedKind`.
+    #: runs gets them with the order; otherwise the order is the type's drip-feed the panel
+    #: runs (`dripfeed.DripfeedKind`).
     dripfeed: bool = False
     drive: Drive = Drive.FORWARD
     #: A customer may ask for what dropped to be topped up (where the service offers it).
@@ -327,188 +321,17 @@ class OrderKind:
         return self.drive is Drive.SUBSCRIPTION
 
 
-@dataclass(frozen=True)
-class DripfeedKind(OrderKind):
-    """A drip-feed the panel runs itself, for an order with `runs` its provider cannot take
-    (or that has no provider): the customer pays `quantity x runs` up front, and every
-    `interval` minutes the worker sends one run, a child order of the type's own kind
-    (orders/dripfeed.py). Its status follows its runs, and it refunds by the same rule as
-    the type: what its runs did not deliver, at the order's rate."""
-
-    dripfeed: bool = True
-    drive: Drive = Drive.DRIPFEED
-
-    def fulfilment(
-        self, service: Service, fields: Mapping[str, Any], now: dt.datetime
-    ) -> dict[str, Any]:
-        return {"forward_state": ForwardState.DRIPFEED, "next_check_at": now}
-
-    def run_of(self, parent: Order, now: dt.datetime) -> dict[str, Any]:
-        """The columns of one run of `parent`: its type's order for `quantity`, fulfilled
-        like any order of its service, carrying no charge (the parent carries the money)."""
-        columns = {
-            COLUMNS.get(name, name): getattr(parent, COLUMNS.get(name, name))
-            for name in self.required
-        }
-        quantity = parent.quantity or 0
-        return {
-            **columns,
-            "customer_id": parent.customer_id,
-            "service_id": parent.service_id,
-            "type": parent.type,
-            "parent_id": parent.pk,
-            "rate": parent.rate,
-            "charged_quantity": quantity,
-            "charge": ZERO,
-            "remains": quantity,
-            **KINDS[parent.type].fulfilment(parent.service, columns, now),
-        }
-
-    def check_mover(self, order: Order, *, driver: bool) -> None:
-        if not driver:
-            raise ConflictError(
-                f"Order #{order.pk} is a drip-feed the panel sends run by run: its status "
-                "follows its runs; stop it with a cancel instead"
-            )
-
-    def refuse_by_hand(self, order: Order, step: str) -> None:
-        if step == "progress":
-            raise ConflictError(f"Order #{order.pk} is a drip-feed: record progress on its runs")
-
-    def stop(self, *, order_id: int, actor: str, reason: str, customer: bool) -> Order | None:
-        if customer:
-            # Canceled at once before its first run; after it, the runs honour the request.
-            return None
-        # dripfeed.py is built on orders.services, which asks this module: imported here.
-        from smmpanel.orders.dripfeed import dripfeed_stop
-
-        # Whoever stops it, its event says "drip-feed stopped": the runs are what stops.
-        return dripfeed_stop(order_id=order_id, actor=actor)
-
-    def refill_parts(self, order: Order) -> list[int]:
-        """Its runs at a provider, delivered in full or in part, with no refill of their own
-        open: each is refilled there."""
-        return list(
-            Order.objects.filter(
-                parent_id=order.pk, status__in=REFILLABLE, provider_order_id__isnull=False
-            )
-            .exclude(refills__status__in=ACTIVE_REFILL_STATUSES)
-            .order_by("id")
-            .values_list("id", flat=True)
-        )
-
-    def status_reply(self, order: Order, reply: dict[str, Any], children: list[int]) -> None:
-        reply["runs"] = str(order.runs)
-        reply["completed_runs"] = str(order.completed_runs)
-
-    def rows(self) -> Q:
-        return Q(type=self.type, forward_state=ForwardState.DRIPFEED)
-
-
-@dataclass(frozen=True)
-class SubscriptionKind(OrderKind):
-    """Watches an account and delivers to each new post: Active until it ends, paid and
-    refunded post by post as child orders, never as a whole."""
-
-    optional: tuple[str, ...] = ("posts", "old_posts", "expiry")
-    drive: Drive = Drive.SUBSCRIPTION
-    refillable: bool = False
-
-    def _price(self, terms: ServiceTerms, request: OrderRequest, spec: OrderSpec) -> None:
-        fields = spec.fields
-        low, high = whole(request, "min"), whole(request, "max")
-        if low < terms.min:
-            raise PanelError(ErrorCode.QUANTITY_LESS, field="min", min=terms.min)
-        if high > terms.max:
-            raise PanelError(ErrorCode.QUANTITY_MORE, field="max", max=terms.max)
-        if low > high:
-            raise PanelError(ErrorCode.MIN_ABOVE_MAX, field="min")
-        delay = whole(request, "delay")
-        if delay not in SUBSCRIPTION_DELAYS:
-            allowed = ", ".join(str(d) for d in SUBSCRIPTION_DELAYS)
-            raise PanelError(ErrorCode.DELAY_NOT_OFFERED, field="delay", allowed=allowed)
-        fields.update(sub_min=low, sub_max=high, sub_delay=delay, link=fields["username"])
-        if request.given("posts"):
-            fields["sub_posts"] = whole(request, "posts", minimum=1)
-        if request.given("old_posts"):
-            fields["sub_old_posts"] = whole(request, "old_posts")
-        if request.given("expiry"):
-            fields["sub_expiry"] = clean_expiry(request)
-        spec.status = OrderStatus.ACTIVE
-        # Paid per post as posts arrive; it must at least afford the largest first one.
-        spec.funds_needed = price(terms.rate, high)
-
-    def fulfilment(
-        self, service: Service, fields: Mapping[str, Any], now: dt.datetime
-    ) -> dict[str, Any]:
-        # By hand, the worker looks at it when its expiry day is over.
-        return by_provider_or_hand(
-            service, now, by_hand_next=expiry_end_of(fields.get("sub_expiry"))
-        )
-
-    def can_transition(self, current: str, to: str) -> bool:
-        return can_transition(current, to, subscription=True)
-
-    def refuse_by_hand(self, order: Order, step: str) -> None:
-        if step == "fulfil":
-            raise ConflictError(
-                f"Order #{order.pk} is a subscription: pause, resume, stop or expire it instead"
-            )
-        if step == "settle":
-            raise ConflictError(f"Order #{order.pk} is a subscription: stop or expire it instead")
-
-    def counters(self, order: Order, to: str, remains: int | None) -> dict[str, Any]:
-        return {}  # its posts' orders count their own delivery
-
-    def refund(self, order: Order, status: str, remains: int) -> Decimal:
-        return ZERO
-
-    def stop(self, *, order_id: int, actor: str, reason: str, customer: bool) -> Order | None:
-        # subscriptions.py is built on orders.services, which asks this module: imported here.
-        from smmpanel.orders.subscriptions import subscription_stop
-
-        # Stops at once, whoever asks: nothing of it is refundable, and no further post is
-        # charged; one at a provider is canceled there by the worker.
-        return subscription_stop(order_id=order_id, actor=actor, reason=reason)
-
-    def status_reply(self, order: Order, reply: dict[str, Any], children: list[int]) -> None:
-        del reply["start_count"], reply["remains"]
-        reply["posts"] = str(order.posts_delivered)
-        reply["orders"] = children
-        reply["expiry"] = order.sub_expiry.strftime(EXPIRY_FORMAT) if order.sub_expiry else None
-
-    def upstream_params(self, order: Order) -> dict[str, str]:
-        params = super().upstream_params(order)
-        if order.posts_delivered:
-            params.update(_posts_still_to_come(order))
-        return params
-
-
-def _posts_still_to_come(order: Order) -> dict[str, str]:
-    """A subscription placed anew after a pause asks only for the posts it still lacks:
-    old posts are delivered first, so those count against `old_posts` before `posts`."""
-    old = order.sub_old_posts or 0
-    old_done = min(order.posts_delivered, old)
-    new_done = order.posts_delivered - old_done
-    params = {"old_posts": str(old - old_done)}
-    if order.sub_posts is not None:
-        params["posts"] = str(max(order.sub_posts - new_done, 1))
-    return params
-
-
 #: Every kind a service sells, by its service type.
 KINDS: dict[str, OrderKind] = {}
-#: The drip-feed the panel runs, by the service type whose kind takes `runs`.
-DRIPFEEDS: dict[str, DripfeedKind] = {}
+#: The drip-feed the panel runs (Drive.DRIPFEED), by the service type whose kind takes `runs`.
+DRIPFEEDS: dict[str, OrderKind] = {}
 
 
 def register(kind: OrderKind) -> OrderKind:
     """Make `kind` orderable: services of its type are placed, followed and refunded by it.
-    A `DripfeedKind` is what orders of its type with `runs` become when the panel runs them."""
-    if isinstance(kind, DripfeedKind):
-        DRIPFEEDS[kind.type] = kind
-    else:
-        KINDS[kind.type] = kind
+    A kind driven run by run (Drive.DRIPFEED) is what orders of its type with `runs` become
+    when the panel runs them."""
+    (DRIPFEEDS if kind.drive is Drive.DRIPFEED else KINDS)[kind.type] = kind
     return kind
 
 
@@ -543,7 +366,6 @@ def orders_driven(drive: Drive) -> Q:
 
 for _kind in (
     OrderKind(T.DEFAULT, ("link", "quantity"), ("runs", "interval"), dripfeed=True),
-    DripfeedKind(T.DEFAULT, ("link", "quantity"), ("runs", "interval")),
     OrderKind(T.PACKAGE, ("link",), charge=Charge.PACKAGE),
     OrderKind(T.CUSTOM_COMMENTS, ("link", "comments"), charge=Charge.LINES, counted="comments"),
     OrderKind(
@@ -562,6 +384,5 @@ for _kind in (
     ),
     OrderKind(T.POLL, ("link", "quantity", "answer_number")),
     OrderKind(T.INVITES_FROM_GROUPS, ("link", "quantity", "groups")),
-    SubscriptionKind(T.SUBSCRIPTIONS, ("username", "min", "max", "delay")),
 ):
     register(_kind)
