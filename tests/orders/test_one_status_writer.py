@@ -22,7 +22,7 @@ NOT_WRITES = {
     ("api_v2/actions.py", "_status_of"),
     ("api_v2/actions.py", "refill_status"),
     ("api_v2/views.py", ""),
-    ("orders/kinds.py", "_price"),  # a new subscription's spec, before any row exists
+    ("orders/subscriptions.py", "_price"),  # a new subscription's spec, before any row exists
 }
 #: Not the panel's data: the simulator keeps its own orders, in memory.
 OUTSIDE = {"simulator/server.py"}
