@@ -22,7 +22,7 @@ leaves tests/web, so that the rest of the suite keeps Django's guard.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import pytest
@@ -55,7 +55,6 @@ from tests.web.harness import (
 
 #: Fixtures that mean a test drives a browser (pytest-playwright's).
 _BROWSER_FIXTURES = {"page", "context", "new_context", "browser"}
-_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 
 def _in_ci() -> bool:
@@ -74,11 +73,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A browser test that failed (in its setup or its body) keeps what the page showed,
     taken here while the page is still open, before the fixtures are torn down."""
-    report: pytest.TestReport = yield
-    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    report = yield
     page = getattr(item, "funcargs", {}).get("page")
     if report.failed and report.when in ("setup", "call") and isinstance(page, Page):
         report.sections.append(("browser artifacts", keep_artifacts(item, page)))
@@ -195,7 +195,7 @@ def log_in(page: Page, base_url: str) -> Callable[[Person | AbstractBaseUser], N
     through a session made directly (the login page's own tests type into its form)."""
 
     def log_in(person: Person | AbstractBaseUser) -> None:
-        user = person.user if isinstance(person, Person) else person
+        user: Any = person.user if isinstance(person, Person) else person
         client = Client()
         client.force_login(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 from smmpanel.accounts.models import Customer
 
@@ -29,8 +29,8 @@ CHROMIUM_ARGS = [
 ]
 #: The window every page is tested (and photographed) at; PHONE for the narrow layout:
 #: `@pytest.mark.browser_context_args(viewport=PHONE)` on a test.
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 #: Milliseconds any one action, navigation or `expect` may take. Generous: two CPUs run the
 #: suite in parallel, and a test that waits this long has failed anyway.
 TIMEOUT_MS = 10_000

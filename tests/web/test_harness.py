@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from tests.web.harness import PHONE, Person, admin_log_in, keep_artifacts
+from tests.web.harness import PHONE, CustomerPerson, Person, admin_log_in, keep_artifacts
 
 
 def test_the_front_page_opens(page: Page, base_url: str) -> None:
@@ -43,13 +44,17 @@ def test_a_wrong_password_is_refused_and_logs_nobody_in(page: Page, staff: Perso
     expect(page).to_have_url("/admin/login/?next=/admin/")
 
 
-def test_log_in_gives_the_page_a_session(page: Page, staff: Person, log_in) -> None:
+def test_log_in_gives_the_page_a_session(
+    page: Page, staff: Person, log_in: Callable[[Person], None]
+) -> None:
     log_in(staff)
     page.goto("/admin/")
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
 
 
-def test_log_in_a_customer(page: Page, customer, log_in) -> None:
+def test_log_in_a_customer(
+    page: Page, customer: CustomerPerson, log_in: Callable[[Person], None]
+) -> None:
     log_in(customer)
     # No customer pages yet: the admin knows who it is, and that they are not staff.
     page.goto("/admin/")
@@ -65,7 +70,9 @@ def test_the_orm_works_beside_the_browser(page: Page, staff: Person) -> None:
     assert get_user_model().objects.count() == 2
 
 
-def test_a_failure_keeps_the_screenshot_and_the_html(page: Page, request) -> None:
+def test_a_failure_keeps_the_screenshot_and_the_html(
+    page: Page, request: pytest.FixtureRequest
+) -> None:
     page.goto("/")
     said = keep_artifacts(request.node, page)
     png, html = (Path(line.split(": ", 1)[1]) for line in said.splitlines()[1:3])
