@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 PYTEST = $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-.PHONY: run test test-sqlite test-postgres lint format bench install dev clean messages
+.PHONY: run test test-sqlite test-postgres chromium screenshots lint format bench install dev clean messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("smmpanel needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -37,7 +37,8 @@ run: install
 
 ## make test: the whole suite on SQLite, then again on PostgreSQL when it is reachable,
 ## each spread over $(PYTEST_WORKERS) processes (every process makes its own test database).
-test: dev
+## The browser tests (tests/web) need Debian's chromium: see `chromium` below.
+test: dev chromium
 	$(PYTEST)
 	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== PostgreSQL is reachable: the suite again on PostgreSQL =="; \
@@ -46,11 +47,22 @@ test: dev
 		echo "== PostgreSQL not reachable at $(PG_URL): ran on SQLite only =="; \
 	fi
 
-test-sqlite: dev
+test-sqlite: dev chromium
 	$(PYTEST)
 
-test-postgres: dev
+test-postgres: dev chromium
 	DATABASE_URL='$(PG_URL)' $(PYTEST)
+
+## Debian's chromium for the browser tests: installed where we are root with apt-get, else
+## one line says the browser tests are skipped (under CI=true it is an error instead).
+chromium:
+	@sh scripts/ensure-chromium
+
+## make screenshots: a demo panel with some orders, each page of scripts/screenshots.py's
+## PAGES table photographed into docs/screenshots/ (`PAGES="home admin-orders"` for some).
+screenshots: dev
+	@sh scripts/ensure-chromium --required
+	$(PY) scripts/screenshots.py $(PAGES)
 
 lint: dev
 	$(VENV)/bin/ruff check .
