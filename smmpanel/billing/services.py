@@ -311,6 +311,12 @@ def _callback_find(method: PaymentMethod, event: CallbackEvent) -> int | None:
     return payments.values_list("pk", flat=True).first()
 
 
+def _in_currency(amount: Decimal, places: int) -> str:
+    """`amount` as the currency writes it (10.50), unless it has more places than that."""
+    text = f"{amount:.{places}f}"
+    return text if Decimal(text) == amount else f"{amount.normalize():f}"
+
+
 def _callback_apply(
     customer: Customer, payment: Payment, event: CallbackEvent
 ) -> tuple[CallbackOutcome, str]:
@@ -327,14 +333,19 @@ def _callback_apply(
         return Out.REJECTED, event.detail
     if payment.status == S.COMPLETED:
         return Out.DUPLICATE, "already credited"
+    places = currency_places(payment.currency)
     if event.meaning == Meaning.REVIEW:
         problem = f"the gateway says: {event.detail}"
+    elif payment.status == S.HELD:
+        # Held stays held, even for a callback that adds up: the operator decides.
+        return Out.HELD, f"already held: {payment.reason}"
     elif payment.status == S.REJECTED:
         problem = "paid at the gateway after it was rejected"
     elif event.currency != payment.currency:
         problem = f"paid in {event.currency}, not {payment.currency}"
     elif event.amount != payment.total:
-        problem = f"paid {event.amount}, not {format_money(payment.total)}"
+        paid = event.amount if event.amount is None else _in_currency(event.amount, places)
+        problem = f"paid {paid}, not {_in_currency(payment.total, places)}"
     else:
         _payment_credit(customer, payment, actor=f"{payment.method.gateway} callback")
         return Out.CREDITED, ""
@@ -371,7 +382,9 @@ def payment_callback_receive(
         if event is not None and method is not None:
             record.verified, record.event_id = True, event.event_id[:200]
             payment_id = _callback_find(method, event)
-            if payment_id is None:
+            if payment_id is None and event.meaning == Meaning.IGNORED:
+                record.outcome, record.detail = CallbackOutcome.IGNORED, event.detail[:500]
+            elif payment_id is None:
                 record.outcome, record.detail = CallbackOutcome.UNKNOWN, "no such payment"
             else:
                 record.payment_id = payment_id

@@ -56,6 +56,7 @@ def credits(payment: Payment) -> list[tuple[str, Decimal]]:
 
 def demo_callback(
     payment: Payment,
+    /,
     *,
     paid: bool = True,
     amount: str | None = None,
@@ -69,7 +70,7 @@ def demo_callback(
         data["amount"] = amount
     if currency is not None:
         data["currency"] = currency
-    data.update(extra)
+    data.update(extra)  # e.g. payment=<another uid>
     body = json.dumps(data).encode()
     return body, {"HTTP_X_DEMO_SIGNATURE": demo.sign(body, secret, at)}
 

@@ -100,12 +100,12 @@ class StripeCheckout(Gateway):
         except ValueError as exc:
             raise BadCallback(f"not a Stripe event: {exc}") from None
         try:
-            return _read(event)
+            return _read(event.to_dict())
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise BadCallback(f"a signed Stripe event that does not read: {exc!r}") from None
 
 
-def _read(event: Any) -> CallbackEvent:
+def _read(event: dict[str, Any]) -> CallbackEvent:
     kind = str(event["type"])
     if kind not in PAID_EVENTS | FAILED_EVENTS:
         return CallbackEvent(meaning=Meaning.IGNORED, event_id=str(event["id"]), detail=kind)
