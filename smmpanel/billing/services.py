@@ -34,7 +34,6 @@ from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import (
     ZERO,
     currency_places,
-    format_money,
     format_rate,
     quantize,
     round_to_currency,

@@ -161,7 +161,7 @@ def test_unpaid_completion_waits_expiry_rejects_other_events_are_ignored(
         stripe_event(payment, payment_status="unpaid", event_id="evt_a"),
         json.dumps(
             {"id": "evt_b", "object": "event", "type": "charge.succeeded", "data": {"object": {}}}
-        ).encode(),  # fmt: skip
+        ).encode(),
     ]
     for body in events:
         assert post(client, stripe_method, body, stripe_signature(body)).status_code == 200
