@@ -217,6 +217,16 @@ def payment_create(
         )
     try:
         checkout = gateway.start(method=method, payment=payment, urls=urls)  # may be HTTP
+        if checkout.reference or checkout.url:
+            try:
+                with transaction.atomic(durable=True):
+                    Payment.objects.filter(pk=payment.pk).update(
+                        gateway_reference=checkout.reference[:200], checkout_url=checkout.url
+                    )
+            except IntegrityError:
+                raise GatewayError(
+                    f"it gave the reference {checkout.reference!r} of another payment"
+                ) from None
     except GatewayError as exc:
         logger.warning("payment %s: %s", payment.pk, exc)
         with transaction.atomic(durable=True):
@@ -224,12 +234,7 @@ def payment_create(
                 status=PaymentStatus.REJECTED, reason=f"the gateway failed: {exc}"[:500]
             )
         raise PanelError(ErrorCode.PAYMENT_GATEWAY_FAILED) from exc
-    if checkout.reference or checkout.url:
-        with transaction.atomic(durable=True):
-            Payment.objects.filter(pk=payment.pk).update(
-                gateway_reference=checkout.reference[:200], checkout_url=checkout.url
-            )
-        payment.refresh_from_db()
+    payment.refresh_from_db()
     return payment
 
 
