@@ -229,10 +229,12 @@ def payment_create(
                 ) from None
     except GatewayError as exc:
         logger.warning("payment %s: %s", payment.pk, exc)
-        with transaction.atomic(durable=True):
-            Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
-                status=PaymentStatus.REJECTED, reason=f"the gateway failed: {exc}"[:500]
-            )
+        try:
+            with transaction.atomic(durable=True):
+                _, locked = _payment_locked(payment.pk)
+                _payment_move(locked, PaymentStatus.REJECTED, f"the gateway failed: {exc}")
+        except ConflictError:
+            pass  # a callback got there first; it decided
         raise PanelError(ErrorCode.PAYMENT_GATEWAY_FAILED) from exc
     payment.refresh_from_db()
     return payment

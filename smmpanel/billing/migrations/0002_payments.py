@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
         ("billing", "0001_initial"),
-        ("orders", "0005_one_order_per_provider_order"),
+        ("orders", "0001_initial"),  # the ledger's order column, there since 0001
     ]
 
     operations = [
