@@ -164,6 +164,27 @@ class PaymentQuote:
     currency: str
 
 
+def payment_method_create(
+    *,
+    code: str,
+    name: str,
+    gateway: str,
+    secrets: Mapping[str, str] | None = None,
+    config: Mapping[str, object] | None = None,
+    **terms: Decimal | str | bool,
+) -> PaymentMethod:
+    """A payment method run by `gateway`, its secrets stored encrypted; `terms` are the
+    limits, fee and bonus columns (min_amount, fee_percent, bonus_from…)."""
+    gateway_of(gateway)  # refuse a gateway that does not exist
+    method = PaymentMethod(code=code, name=name, gateway=gateway, config=dict(config or {}))
+    for field, value in terms.items():
+        setattr(method, field, value)
+    method.set_secrets(dict(secrets or {}))
+    method.full_clean()
+    method.save()
+    return method
+
+
 def payment_quote(*, method: PaymentMethod, amount: Decimal | str, currency: str) -> PaymentQuote:
     """Check `amount` against the method's limits and price it; PanelError if it is refused."""
     places = currency_places(currency)

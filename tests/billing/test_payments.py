@@ -131,3 +131,19 @@ def test_bonus_entries_need_a_payment_and_payment_entries_are_credits():
             payment_id=payment.pk,
         )
     assert not LedgerEntry.objects.filter(kind=EntryKind.BONUS).exists()
+
+
+def test_the_demo_seed_offers_the_demo_gateway_and_a_bank_transfer(settings, tmp_path):
+    import io
+
+    from django.core.management import call_command
+
+    from smmpanel.billing.models import PaymentMethod
+
+    settings.VAR_DIR = tmp_path
+    call_command("demo_seed", "--port", "8123", "--simulator-port", "9123", stdout=io.StringIO())
+    demo, bank = PaymentMethod.objects.get(code="demo"), PaymentMethod.objects.get(code="bank")
+    assert (demo.gateway, bank.gateway) == ("demo", "manual")
+    assert len(demo.secrets()["signing_secret"]) > 30
+    customer, _ = make_customer("0")
+    assert pay(customer, demo, "100").bonus == D("5.00")
