@@ -26,7 +26,7 @@ def test_the_compiled_catalog_is_the_current_text() -> None:
     po = polib.pofile(str(CATALOG / "django.po"))
     mo = polib.mofile(str(CATALOG / "django.mo"))
 
-    def pairs(catalog: polib._BaseFile) -> set[tuple[str, str]]:
+    def pairs(catalog: polib._BaseFile) -> set[tuple[str, str, str]]:
         return {
             (e.msgctxt or "", e.msgid, e.msgstr or str(e.msgstr_plural))
             for e in catalog
