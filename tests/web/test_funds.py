@@ -190,7 +190,7 @@ def test_a_demo_payment_goes_to_its_checkout_and_comes_back_to_its_page(client, 
     done = client.get(f"/payments/{payment.uid}").content.decode()
     assert 'data-status="completed"' in done
     assert "105.00 USD was added to your balance." in done
-    assert 'id="balance" title="Balance">205.00 USD' in done
+    assert 'id="balance" href="/funds" title="Balance: add funds">205.00 USD' in done
     assert "hx-trigger" not in done.split('id="payment-state"')[1].split(">")[0]
 
 
