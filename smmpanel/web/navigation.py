@@ -36,3 +36,7 @@ def nav_items(entries: list[tuple[str, Promise]], path: str) -> list[NavItem]:
 MAIN += [("web:services", _("Services")), ("web:tickets", _("Tickets"))]
 PUBLIC += [("web:services", _("Services")), ("web:api", _("API"))]
 ACCOUNT += [("web:account", _("Account")), ("web:api", _("API"))]
+
+# Add funds and the payments history (the header's balance links to Add funds too).
+MAIN += [("web:funds", _("Add funds"))]
+ACCOUNT += [("web:payments", _("Payments"))]
