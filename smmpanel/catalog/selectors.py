@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from smmpanel.accounts.models import Customer, CustomerRate
 from smmpanel.catalog.models import Service
@@ -34,3 +34,16 @@ def effective_rate(customer: Customer, service: Service) -> Decimal:
 
 def service_for_customer(customer: Customer, service_id: int) -> Service | None:
     return services_for_customer(customer).filter(pk=service_id).first()
+
+
+def services_matching(customer: Customer, query: str) -> QuerySet[Service]:
+    """The customer's services whose id is `query`, or whose name or category's name holds
+    it (every service for a blank query), in catalog order. One query."""
+    services = services_for_customer(customer)
+    words = query.split()
+    for word in words:
+        match = Q(name__icontains=word) | Q(category__name__icontains=word)
+        if word.isdigit() and len(word) < 10:
+            match |= Q(pk=int(word))
+        services = services.filter(match)
+    return services

@@ -19,14 +19,15 @@ from smmpanel.accounts.models import Customer
 from smmpanel.billing.models import EntryKind
 from smmpanel.billing.services import InsufficientFunds, customer_lock, ledger_post
 from smmpanel.catalog.models import Service
-from smmpanel.catalog.selectors import effective_rate, service_for_customer
+from smmpanel.catalog.selectors import service_for_customer
 from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import ZERO
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.core.queue import lease_free
-from smmpanel.orders.kinds import KINDS, ServiceTerms, kind_for, kind_of
+from smmpanel.orders.kinds import kind_of
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.request import OrderRequest
+from smmpanel.orders.selectors import order_quote
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
     ACTIVE_STATUSES,
@@ -52,13 +53,8 @@ def order_place(
     `params` is what was asked, typed; a mapping is read as text, as the wire sends it."""
     request = params if isinstance(params, OrderRequest) else OrderRequest.from_text(params)
     service = service_for_customer(customer, service_id) if service_id else None
-    if service is None or service.type not in KINDS:
-        raise PanelError(ErrorCode.INCORRECT_SERVICE)
-    rate = effective_rate(customer, service)
-    terms = ServiceTerms(
-        type=service.type, rate=rate, min=service.min, max=service.max, dripfeed=service.dripfeed
-    )
-    spec = kind_for(service.type).spec(terms, request)
+    quote = order_quote(customer=customer, service=service, request=request)
+    service, rate, spec = quote.service, quote.rate, quote.spec
 
     with transaction.atomic(durable=True):
         locked = customer_lock(customer.pk)
