@@ -181,7 +181,7 @@ STORAGES = {
 
 # Customers log in on the pages (allauth); staff use the admin's own login page.
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "web:home"
+LOGIN_REDIRECT_URL = "web:order_new"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -43,7 +43,7 @@ def services_matching(customer: Customer, query: str) -> QuerySet[Service]:
     words = query.split()
     for word in words:
         match = Q(name__icontains=word) | Q(category__name__icontains=word)
-        if word.isdigit() and len(word) < 10:
+        if word.isascii() and word.isdigit() and len(word) < 10:
             match |= Q(pk=int(word))
         services = services.filter(match)
     return services

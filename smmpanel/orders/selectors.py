@@ -49,7 +49,7 @@ def average_completion(service_id: int, *, sample: int = COMPLETION_SAMPLE) -> d
 
     A drip-feed is left out: it lasts as long as its runs and interval say, not as long as
     the service takes; its runs, each an order of the service, are counted instead."""
-    spans = list(
+    rows = (
         Order.objects.filter(
             service_id=service_id,
             status=OrderStatus.COMPLETED,
@@ -59,10 +59,10 @@ def average_completion(service_id: int, *, sample: int = COMPLETION_SAMPLE) -> d
         .order_by("-id")
         .values_list("created_at", "finished_at")[:sample]
     )
+    spans = [done - placed for placed, done in rows if done is not None]
     if not spans:
         return None
-    total = sum((done - placed for placed, done in spans), dt.timedelta())
-    return total / len(spans)
+    return sum(spans, dt.timedelta()) / len(spans)
 
 
 def orders_of(customer: Customer, ids: Iterable[int]) -> dict[int, Order]:
