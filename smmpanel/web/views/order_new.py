@@ -345,7 +345,11 @@ def _service_context(
         "dripfeed": form.kind.dripfeed and service.dripfeed,
         "completion": completion_words(average_completion(service.pk)),
         "form": form,
-        "charge": _charge(customer, service, form) if form.is_bound else ChargeView(),
+        # Afresh: the form may now hold order_place's refusal, and the charge is still worth
+        # showing beside it (what a short balance lacks, say).
+        "charge": _charge(customer, service, OrderForm(form.data, service=service))
+        if form.is_bound
+        else ChargeView(),
     }
 
 
