@@ -486,3 +486,12 @@ def test_query_counts_do_not_grow_with_the_catalog_or_the_orders(
     many = [_queries(logged_in, *r) for r in requests]
     assert few == many
     assert max(many) <= 10
+
+
+@pytest.mark.parametrize("service_type", [T.DEFAULT, T.SUBSCRIPTIONS])
+def test_every_id_on_the_page_is_unique(logged_in: Client, service_type: str) -> None:
+    # htmx finds the picker's parts by id: a second "id_service" once sent the wrong service.
+    service = make_service(type=service_type)
+    html = logged_in.get(NEW, {"service": service.pk}).content.decode()
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

@@ -158,14 +158,12 @@ def order_parameters(kind: OrderKind, service: Service) -> list[str]:
 
 
 class OrderForm(forms.Form):
-    """The fields of one service's order, as its kind asks; the kind checks them."""
-
-    service = forms.IntegerField(widget=forms.HiddenInput)
+    """The fields of one service's order, as its kind asks; the kind checks them. (The
+    service itself travels beside them, as the picker's `service`.)"""
 
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.kind = kind_for(service.type)
-        self.fields["service"].initial = service.pk
         names = order_parameters(self.kind, service)
         for name in names:
             field = self.fields[name] = PARAMETERS[name]()
@@ -185,7 +183,7 @@ class OrderForm(forms.Form):
             }
 
     def required_fields(self) -> list[forms.BoundField]:
-        return [self[n] for n in self.fields if n != "service" and n not in self.optional]
+        return [self[n] for n in self.fields if n not in self.optional]
 
     def optional_fields(self) -> list[forms.BoundField]:
         return [self[n] for n in self.optional]
@@ -207,7 +205,7 @@ class OrderForm(forms.Form):
     def field_at_fault(self, error: PanelError) -> str | None:
         """The form field an error names: its own, or the list that stands for the quantity
         of an order counted by lines. None: the error is the whole form's."""
-        if error.field in self.fields and error.field != "service":
+        if error.field in self.fields:
             return error.field
         if error.field == "quantity" and self.kind.counted in self.fields:
             return self.kind.counted
