@@ -7,6 +7,17 @@ ALLOWED_HOSTS  default: localhost,127.0.0.1,[::1]; comma-separated
 PANEL_CURRENCY default: USD (the currency new customers hold their balance in)
 SMMPANEL_VAR   default: ./var (where the SQLite file, the secret key and the demo key live)
 
+REDIS_URL      unset: each process keeps its own cache (rate-limit counters included);
+               set (redis://127.0.0.1:6379/0): one shared cache, limits count across processes
+PROXY_HOPS     default: 0; behind N trusted reverse proxies, N (the client address is read
+               from X-Forwarded-For, N entries from the right)
+
+API v2 rate limits, COUNT/SECONDS ("0" turns one off); over a limit the API answers
+{"error": "Too many requests"} (HTTP 200, with Retry-After):
+API_RATE_PER_KEY      default: 6000/60 (one key's requests)
+API_RATE_PER_ADDRESS  default: 12000/60 (one client address's requests, whatever the key)
+API_RATE_BAD_KEYS     default: 30/60 (wrong keys from one address; then the address waits)
+
 Customer accounts (the web pages):
 SIGNUP_OPEN          default: on; "0" closes sign-up (the operator creates customers)
 EMAIL_VERIFICATION   default: optional; "mandatory" requires a confirmed e-mail to log in, "none"
@@ -154,6 +165,22 @@ def _database() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "smmpanel",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+API_RATE_PER_KEY = os.environ.get("API_RATE_PER_KEY", "6000/60")
+API_RATE_PER_ADDRESS = os.environ.get("API_RATE_PER_ADDRESS", "12000/60")
+API_RATE_BAD_KEYS = os.environ.get("API_RATE_BAD_KEYS", "30/60")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

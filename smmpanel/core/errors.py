@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     """What was refused, for a caller to act on or word; stable across releases."""
 
     INVALID_KEY = "invalid_key"
+    TOO_MANY_REQUESTS = "too_many_requests"
     INCORRECT_REQUEST = "incorrect_request"
     MALFORMED_BODY = "malformed_body"
     JSON_TOO_DEEP = "json_too_deep"
@@ -57,6 +58,7 @@ _USERNAME = "not a username (letters, digits, '.', '_', '-', after an optional '
 #: The words of each code, with `{field}` and the error's params filled in.
 TEXTS: dict[ErrorCode, str] = {
     C.INVALID_KEY: "Invalid API key",
+    C.TOO_MANY_REQUESTS: "Too many requests",
     C.INCORRECT_REQUEST: "Incorrect request",
     C.MALFORMED_BODY: "Malformed JSON body",
     C.JSON_TOO_DEEP: "Malformed JSON body: nested deeper than {depth} levels",

@@ -16,6 +16,7 @@ C = ErrorCode
 
 WORDS: dict[ErrorCode, Promise] = {
     C.INVALID_KEY: _("Invalid API key"),
+    C.TOO_MANY_REQUESTS: _("Too many requests. Please wait a moment and try again."),
     C.INCORRECT_REQUEST: _("Incorrect request"),
     C.MALFORMED_BODY: _("Malformed request"),
     C.JSON_TOO_DEEP: _("Malformed request"),

@@ -60,13 +60,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         var = Path(settings.VAR_DIR)
         password_file, key_file = var / "demo-admin-password", var / "demo-api-key"
+        customer_password_file = var / "demo-customer-password"
         simulator_url = f"http://127.0.0.1:{opts['simulator_port']}/api/v2"
         User = get_user_model()
         # The admin is made last: until it exists the seed is unfinished, and a rerun ends
         # it (every step before it reuses what an earlier run made).
         if not User.objects.filter(is_superuser=True).exists():
             self._catalog(simulator_url)
-            self._customer(opts["customer"], opts["balance"], key_file)
+            self._customer(opts["customer"], opts["balance"], key_file, customer_password_file)
             self._admin(password_file)
         else:
             self._follow_simulator(simulator_url)
@@ -75,7 +76,9 @@ class Command(BaseCommand):
         lines = [
             "",
             f"  smmpanel demo      {url}/",
-            f"  Admin site         {url}/admin/   {self._login(password_file)}",
+            f"  Admin site         {url}/admin/   {self._login(ADMIN, password_file)}",
+            f"  Customer pages     {url}/accounts/login/   "
+            f"{self._login(opts['customer'], customer_password_file)}",
             f"  API endpoint       {url}/api/v2",
         ]
         if key and customer_by_api_key(key) is not None:
@@ -90,15 +93,15 @@ class Command(BaseCommand):
             )
         self.stdout.write("\n".join([*lines, ""]))
 
-    def _login(self, password_file: Path) -> str:
-        """How to log in to the admin, without resetting anything."""
-        admin = get_user_model().objects.filter(username=ADMIN).first()
-        if admin is None:
+    def _login(self, username: str, password_file: Path) -> str:
+        """How to log in as `username`, without resetting anything."""
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
             return "log in with your own account"
         password = read_secret(password_file)
-        if password and admin.check_password(password):
-            return f"user: {ADMIN}   password: {password}"
-        return f"user: {ADMIN}   password: changed since the demo set it (not shown)"
+        if password and user.check_password(password):
+            return f"user: {username}   password: {password}"
+        return f"user: {username}   password: changed since the demo set it (not shown)"
 
     def _follow_simulator(self, simulator_url: str) -> None:
         """The simulator listens where `make run` says; the demo provider follows it, unless
@@ -160,12 +163,18 @@ class Command(BaseCommand):
         get_user_model().objects.create_superuser(ADMIN, "admin@example.com", password)
         write_secret(path, password)
 
-    def _customer(self, username: str, balance: str, path: Path) -> None:
+    def _customer(self, username: str, balance: str, path: Path, password_path: Path) -> None:
         customer = Customer.objects.filter(user__username=username).first()
         if customer is None:
+            # The password is kept like the admin's, so the demo's customer pages open too.
+            password = read_secret(password_path) or secrets.token_urlsafe(12)
             _, key = customer_create(
-                username=username, balance=balance, password=secrets.token_urlsafe(12)
+                username=username,
+                balance=balance,
+                password=password,
+                email=f"{username}@example.com",
             )
+            write_secret(password_path, password)
         elif getattr(customer_by_api_key(read_secret(path)), "pk", None) == customer.pk:
             return  # made by an earlier run that stopped before the admin, its key kept
         else:
