@@ -38,8 +38,6 @@ class MassOrderForm(forms.Form):
     orders = forms.CharField(
         label=_("Orders"),
         strip=False,
-        help_text=_("One order per line: service ID|link|quantity. At most %(n)d lines.")
-        % {"n": MAX_LINES},
         widget=forms.Textarea(
             attrs={
                 "rows": 10,
@@ -48,6 +46,13 @@ class MassOrderForm(forms.Form):
             }
         ),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Worded here, per request: a lazy text filled in at import stays in one language.
+        self.fields["orders"].help_text = _(
+            "One order per line: service ID|link|quantity. At most %(n)d lines."
+        ) % {"n": MAX_LINES}
 
     def clean_orders(self) -> list[tuple[int, str]]:
         """The non-blank lines, each with its number in the box."""
