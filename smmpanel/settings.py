@@ -24,10 +24,13 @@ EMAIL_VERIFICATION   default: optional; "mandatory" requires a confirmed e-mail 
 DEFAULT_FROM_EMAIL   default: smmpanel@localhost
 EMAIL_HOST           unset: e-mails are printed on the console (the demo); set: sent by SMTP with
                      EMAIL_PORT (587), EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS (on)
+LOGIN_FAILURE_LIMIT    default: 5 wrong passwords for one name from one address, then
+LOGIN_LOCKOUT_MINUTES  default: 30 minutes locked out (the admin's login and the pages')
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -91,10 +94,12 @@ INSTALLED_APPS = [
     "smmpanel.orders",
     "smmpanel.providers",
     "smmpanel.fulfillment",
+    "smmpanel.support",
     "smmpanel.api_v2",
     "smmpanel.web",
     "smmpanel.ops",
     "smmpanel.simulator",
+    "axes",
     # After the panel's apps, so that smmpanel/web's templates restyle allauth's pages.
     "allauth",
     "allauth.account",
@@ -115,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "smmpanel.urls"
@@ -210,9 +217,21 @@ STORAGES = {
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "web:order_new"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a login from a name and address locked out by failed attempts.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# django-axes: after LOGIN_FAILURE_LIMIT wrong passwords for one name from one address, that
+# pair is locked out for LOGIN_LOCKOUT_MINUTES, right password or not (staff and customers).
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "smmpanel.core.ratelimit.login_username"
+AXES_CLIENT_IP_CALLABLE = "smmpanel.core.ratelimit.axes_client_address"
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_VERBOSE = False
 SIGNUP_OPEN = _env_bool("SIGNUP_OPEN", default=True)
 ACCOUNT_ADAPTER = "smmpanel.web.accounts.CustomerAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
@@ -270,6 +289,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # axes logs every failed login at INFO; the lockouts (WARNING) are what matter.
+        "axes": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

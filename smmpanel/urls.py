@@ -9,6 +9,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # allauth: log in, sign up, password reset, e-mail, two-factor (allauth.mfa).
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("smmpanel.web.urls")),
 ]

@@ -93,3 +93,18 @@ def client_address(request: HttpRequest) -> str:
         if len(forwarded) >= hops:
             return str(forwarded[-hops])
     return str(request.META.get("REMOTE_ADDR", ""))
+
+
+def login_username(request: HttpRequest | None, credentials: dict[str, object] | None) -> str:
+    """The name a failed login tried, for django-axes: the admin sends `username`, the
+    customer pages (allauth) `login`, and allauth authenticates by `username` or `email`."""
+    for source in (credentials or {}, getattr(request, "POST", {}) or {}):
+        for field in ("username", "email", "login"):
+            value = source.get(field)
+            if value:
+                return str(value).strip().lower()
+    return ""
+
+
+def axes_client_address(request: HttpRequest) -> str:
+    return client_address(request)

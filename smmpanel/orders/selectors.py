@@ -11,7 +11,7 @@ from smmpanel.accounts.models import Customer
 from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import effective_rate
 from smmpanel.core.errors import ErrorCode, PanelError
-from smmpanel.orders.kinds import KINDS, OrderSpec, ServiceTerms, kind_for
+from smmpanel.orders.kinds import KINDS, OrderKind, OrderSpec, ServiceTerms, kind_to_place
 from smmpanel.orders.models import Order
 from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.states import OrderStatus
@@ -27,6 +27,8 @@ class Quote:
     service: Service
     #: The price per 1000 this customer pays for the service.
     rate: Decimal
+    #: The kind the order is placed as (a drip-feed the panel runs is a kind of its own).
+    kind: OrderKind
     spec: OrderSpec
 
 
@@ -38,9 +40,15 @@ def order_quote(*, customer: Customer, service: Service | None, request: OrderRe
         raise PanelError(ErrorCode.INCORRECT_SERVICE)
     rate = effective_rate(customer, service)
     terms = ServiceTerms(
-        type=service.type, rate=rate, min=service.min, max=service.max, dripfeed=service.dripfeed
+        type=service.type,
+        rate=rate,
+        min=service.min,
+        max=service.max,
+        dripfeed=service.dripfeed,
+        provider_runs=service.provider_id is not None and service.provider_dripfeed,
     )
-    return Quote(service=service, rate=rate, spec=kind_for(service.type).spec(terms, request))
+    kind = kind_to_place(terms, request)
+    return Quote(service=service, rate=rate, kind=kind, spec=kind.spec(terms, request))
 
 
 def average_completion(service_id: int, *, sample: int = COMPLETION_SAMPLE) -> dt.timedelta | None:

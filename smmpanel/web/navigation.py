@@ -34,3 +34,9 @@ def nav_items(entries: list[tuple[str, Promise]], path: str) -> list[NavItem]:
         url = reverse(name)
         items.append(NavItem(url, label, path == url or path.startswith(url + "/")))
     return items
+
+
+# Services, tickets, API and account pages.
+MAIN += [("web:services", _("Services")), ("web:tickets", _("Tickets"))]
+PUBLIC += [("web:services", _("Services")), ("web:api", _("API"))]
+ACCOUNT += [("web:account", _("Account")), ("web:api", _("API"))]

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 from django.urls import path
 
-from smmpanel.web.views import home, order_mass, order_new
+from smmpanel.web.views import (
+    account,
+    api_docs,
+    home,
+    language,
+    order_mass,
+    order_new,
+    services,
+    tickets,
+)
 
 app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("language", language.set_language, name="set_language"),
+    path("services", services.services, name="services"),
+    path("api", api_docs.api_docs, name="api"),
+    path("account", account.account, name="account"),
+    path("tickets", tickets.ticket_list, name="tickets"),
+    path("tickets/new", tickets.ticket_new, name="ticket_new"),
+    path("tickets/<int:ticket_id>", tickets.ticket_detail, name="ticket"),
+    path("tickets/<int:ticket_id>/close", tickets.ticket_close_view, name="ticket_close"),
     path("order/new", order_new.order_new, name="order_new"),
     path("order/new/charge", order_new.order_charge, name="order_charge"),
     path("order/mass", order_mass.order_mass, name="order_mass"),

@@ -18,6 +18,7 @@ from smmpanel.core.errors import PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.orders.held import held_attach, held_resend
 from smmpanel.orders.models import ForwardState, Order
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_cancel_request, order_place
 from smmpanel.orders.states import ACTIVE_STATUSES
 from tests.factories import make_customer
@@ -132,16 +133,15 @@ def test_chaos_drip_feeds_and_subscriptions_keep_the_money_exact(sim, provider, 
     subs_service = Service.objects.get(provider=provider, provider_service_id=16)
     customer = make_customer("500")[0]
     drips = [
-        order_place(customer=customer, service_id=views.pk, params={
-            "link": f"https://youtube.com/watch?v=chaos{n}", "quantity": "200", "runs": "3",
-            "interval": "1",
-        })
+        order_place(customer=customer, service_id=views.pk, params=OrderRequest(
+            link=f"https://youtube.com/watch?v=chaos{n}", quantity=200, runs=3, interval=1,
+        ))
         for n in range(6)
     ]  # fmt: skip
     subs = [
-        order_place(customer=customer, service_id=subs_service.pk, params={
-            "username": f"chaos{n}", "min": "100", "max": "300", "delay": "0", "posts": "4",
-        })
+        order_place(customer=customer, service_id=subs_service.pk, params=OrderRequest(
+            username=f"chaos{n}", min=100, max=300, delay=0, posts=4,
+        ))
         for n in range(3)
     ]  # fmt: skip
 

@@ -32,7 +32,12 @@ from django_stubs_ext import StrOrPromise
 
 from smmpanel.accounts.models import Customer
 from smmpanel.catalog.models import Category, Service
-from smmpanel.catalog.selectors import effective_rate, service_for_customer, services_matching
+from smmpanel.catalog.selectors import (
+    effective_rate,
+    service_for_customer,
+    services_for_customer,
+    services_matching,
+)
 from smmpanel.core.errors import ErrorCode, PanelError
 from smmpanel.core.parsing import parse_id
 from smmpanel.orders.kinds import Charge, OrderKind, kind_for
@@ -239,7 +244,7 @@ class Picker:
 def _picker(request: HttpRequest, customer: Customer) -> Picker:
     params = request.POST if request.method == "POST" else request.GET
     query = params.get("q", "").strip()[:100]
-    matching = list(services_matching(customer, query))
+    matching = list(services_matching(services_for_customer(customer), text=query))
     categories = list({s.category_id: s.category for s in matching}.values())
     service_id = parse_id(params.get("service", ""))
     service = next((s for s in matching if s.pk == service_id), None)
