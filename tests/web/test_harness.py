@@ -11,12 +11,14 @@ from playwright.sync_api import Page, expect
 
 from tests.web.harness import PHONE, CustomerPerson, Person, admin_log_in, keep_artifacts
 
+HEADLINE = "Followers, likes, views and comments, delivered"
+
 
 def test_the_front_page_opens(page: Page, base_url: str) -> None:
     response = page.goto("/")
     assert response is not None and response.status == 200
-    expect(page).to_have_title("smmpanel")
-    expect(page.get_by_role("heading", name="smmpanel", level=1)).to_be_visible()
+    expect(page).to_have_title("Social media services · smmpanel")
+    expect(page.get_by_role("heading", level=1)).to_have_text(HEADLINE)
     # The page names the API's address as the browser reached it.
     expect(page.get_by_text(f"{base_url}/api/v2").first).to_be_visible()
 
@@ -25,7 +27,9 @@ def test_the_front_page_opens(page: Page, base_url: str) -> None:
 def test_the_front_page_fits_a_phone(page: Page) -> None:
     page.goto("/")
     assert page.viewport_size == PHONE
-    expect(page.get_by_role("heading", name="smmpanel", level=1)).to_be_in_viewport()
+    expect(page.get_by_role("heading", name=HEADLINE, level=1)).to_be_in_viewport()
+    # The menu folds into its button on a phone.
+    expect(page.get_by_role("button", name="Menu")).to_be_visible()
 
 
 def test_an_operator_logs_into_the_admin(page: Page, staff: Person) -> None:
@@ -79,7 +83,7 @@ def test_a_failure_keeps_the_screenshot_and_the_html(
     try:
         assert "var/test-artifacts" in str(png)
         assert png.read_bytes().startswith(b"\x89PNG")
-        assert "<h1>smmpanel</h1>" in html.read_text()
+        assert HEADLINE in html.read_text()
     finally:
         png.unlink(missing_ok=True)
         html.unlink(missing_ok=True)
