@@ -7,13 +7,6 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-import pytest
-
-# The Playwright harness (tests/web/conftest.py, harness.py) lands on its own branch; until
-# it is here, these tests are skipped rather than failing the suite's collection.
-pytest.importorskip("playwright.sync_api")
-pytest.importorskip("tests.web.harness")
-
 from playwright.sync_api import Page, expect
 
 from smmpanel.catalog.models import Category, ServiceType
