@@ -50,6 +50,13 @@ class ErrorCode(StrEnum):
     CANCEL_UNAVAILABLE = "cancel_unavailable"
     CANCEL_FINISHED = "cancel_finished"
     CANCEL_REQUESTED = "cancel_requested"
+    # Adding funds (the customer's payment pages; not API v2 actions).
+    PAYMENT_METHOD_UNAVAILABLE = "payment_method_unavailable"
+    PAYMENT_AMOUNT_INVALID = "payment_amount_invalid"
+    PAYMENT_AMOUNT_LESS = "payment_amount_less"
+    PAYMENT_AMOUNT_MORE = "payment_amount_more"
+    PAYMENT_REFERENCE_MISSING = "payment_reference_missing"
+    PAYMENT_GATEWAY_FAILED = "payment_gateway_failed"
 
 
 C = ErrorCode
@@ -94,6 +101,12 @@ TEXTS: dict[ErrorCode, str] = {
     C.CANCEL_UNAVAILABLE: "Cancel is not available for this service",
     C.CANCEL_FINISHED: "Order is already finished",
     C.CANCEL_REQUESTED: "Cancel is already requested for this order",
+    C.PAYMENT_METHOD_UNAVAILABLE: "This payment method is not available",
+    C.PAYMENT_AMOUNT_INVALID: "Invalid {field}: expected an amount with at most {places} decimals",
+    C.PAYMENT_AMOUNT_LESS: "Amount less than minimal {min}",
+    C.PAYMENT_AMOUNT_MORE: "Amount more than maximum {max}",
+    C.PAYMENT_REFERENCE_MISSING: "Missing required parameter: {field}",
+    C.PAYMENT_GATEWAY_FAILED: "The payment could not be started, please try again later",
 }
 
 #: A fixed text given where a code belongs (callers not yet moved to codes) still codes.

@@ -15,6 +15,8 @@ WRITERS = {
     ("orders/services.py", "order_transition_locked"),
     ("orders/services.py", "refill_transition"),
     ("orders/services.py", "_refill_follow_parts"),
+    # Payments have a status of their own, with its own one writer.
+    ("billing/services.py", "_payment_move"),
 }
 #: A "status" that is no order's column: API replies, the action table, and the status a
 #: new order is created with (its spec, before any row exists).

@@ -27,6 +27,8 @@ from django.db import transaction
 from smmpanel.accounts.models import Customer
 from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.accounts.services import api_key_create, customer_create
+from smmpanel.billing.models import PaymentMethod
+from smmpanel.billing.services import payment_method_create
 from smmpanel.catalog.models import Category, Service, ServiceType
 from smmpanel.core.secret_files import read_secret, write_secret
 from smmpanel.providers.models import Provider
@@ -68,6 +70,7 @@ class Command(BaseCommand):
         if not User.objects.filter(is_superuser=True).exists():
             self._catalog(simulator_url)
             self._customer(opts["customer"], opts["balance"], key_file, customer_password_file)
+            self._payment_methods()
             self._admin(password_file)
         else:
             self._follow_simulator(simulator_url)
@@ -155,6 +158,30 @@ class Command(BaseCommand):
                 description="Fulfilled by the operator: a child order per new post.",
             ),
         )  # fmt: skip
+
+    def _payment_methods(self) -> None:
+        """Adding funds works out of the box: the demo gateway (a signed callback over
+        loopback, no real money) with a bonus, and a manual bank transfer to approve."""
+        if not PaymentMethod.objects.filter(code="demo").exists():
+            payment_method_create(
+                code="demo",
+                name="Demo card (no real money)",
+                gateway="demo",
+                secrets={"signing_secret": secrets.token_urlsafe(32)},
+                min_amount=Decimal("1"),
+                max_amount=Decimal("1000"),
+                bonus_percent=Decimal("5"),
+                bonus_from=Decimal("100"),
+            )
+        if not PaymentMethod.objects.filter(code="bank").exists():
+            payment_method_create(
+                code="bank",
+                name="Bank transfer",
+                gateway="manual",
+                min_amount=Decimal("10"),
+                instructions="Send the amount to IBAN XX00 DEMO 0000 0000 and give us the "
+                "transfer's reference: the operator credits it once it arrives.",
+            )
 
     def _admin(self, path: Path) -> None:
         """The demo's superuser, with the password kept in var/ (reused when a database is
