@@ -12,7 +12,11 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-MAIN: list[tuple[str, Promise]] = []
+MAIN: list[tuple[str, Promise]] = [
+    # New order first: where a customer lands after logging in (LOGIN_REDIRECT_URL).
+    ("web:order_new", _("New order")),
+    ("web:order_mass", _("Mass order")),
+]
 PUBLIC: list[tuple[str, Promise]] = []
 ACCOUNT: list[tuple[str, Promise]] = []
 
