@@ -320,7 +320,7 @@ def test_placing_a_default_order_debits_exactly_and_shows_the_new_balance(
     assert entry.amount == Decimal("-0.9")
     page = logged_in.get(response["Location"]).content.decode()
     assert f"Order #{order.pk} placed: 0.90 USD charged. Your balance is now 99.10 USD." in page
-    assert 'id="balance"' in page and "99.10 USD</span>" in page
+    assert 'id="balance"' in page and "99.10 USD</a>" in page
 
 
 def test_placing_a_custom_comments_order_charges_its_lines(
