@@ -8,6 +8,8 @@ compiled catalog is the one the pages load."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.test import Client
 from django.utils import translation
@@ -15,6 +17,7 @@ from django.utils import translation
 from smmpanel.accounts.models import Customer
 from smmpanel.core.errors import ErrorCode, PanelError
 from smmpanel.web.errors import WORDS, error_message
+from tests.billing.payments import make_method
 from tests.factories import make_customer, make_service
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +96,17 @@ def test_the_account_page_follows_the_saved_language(
     assert "Preferences" not in html and "Change password" not in html
 
 
+def test_new_order_and_add_funds_in_turkish(client: Client, turkish_customer: Customer) -> None:
+    service = make_service(name="Instagram Takipçi", min=10, max=10000)
+    order = page(client, f"/order/new?service={service.pk}")
+    assert "Yeni sipariş" in order and "Toplu sipariş" in order and "Bağlantı" in order
+    assert "Drip-feed (isteğe bağlı)" in order and ">Sipariş ver</button>" in order
+    make_method("demo", min_amount=Decimal("1"), max_amount=Decimal("1000"))
+    funds = page(client, "/funds")
+    assert "Bakiye yükle" in funds and "Ödeme yöntemi" in funds and "Ödemeden önce" in funds
+    assert "Add funds" not in funds and "Payment method" not in funds
+
+
 def test_saving_preferences_is_confirmed_in_turkish(
     client: Client, turkish_customer: Customer
 ) -> None:
@@ -105,10 +119,10 @@ def test_saving_preferences_is_confirmed_in_turkish(
 def test_an_order_refusal_in_turkish_with_its_number() -> None:
     with translation.override("tr"):
         assert error_message(PanelError(ErrorCode.QUANTITY_LESS, min=50)) == (
-            "Minimum sipariş miktarı: 50."
+            "En az 50 adet sipariş verilebilir."
         )
         assert error_message(PanelError(ErrorCode.QUANTITY_MORE, max=10000)) == (
-            "Maksimum sipariş miktarı: 10000."
+            "En fazla 10000 adet sipariş verilebilir."
         )
         assert error_message(PanelError(ErrorCode.NOT_ENOUGH_FUNDS)) == "Bakiyeniz yetersiz."
     # The same refusal in English, and API v2's own words untouched by the language.
