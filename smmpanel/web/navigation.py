@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 MAIN: list[tuple[str, Promise]] = []
 PUBLIC: list[tuple[str, Promise]] = []
@@ -29,3 +30,12 @@ def nav_items(entries: list[tuple[str, Promise]], path: str) -> list[NavItem]:
         url = reverse(name)
         items.append(NavItem(url, label, path == url or path.startswith(url + "/")))
     return items
+
+
+# The orders pages (web/views/orders.py).
+MAIN += [
+    ("web:orders", _("Orders")),
+    ("web:dripfeeds", _("Drip-feed")),
+    ("web:subscriptions", _("Subscriptions")),
+    ("web:refills", _("Refills")),
+]
