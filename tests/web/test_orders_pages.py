@@ -503,7 +503,7 @@ def test_the_dripfeed_page_shows_runs_done_of_runs(web, me):
     page = html(web, "/dripfeeds")
     assert rows(page) == [dripfeed.pk]
     row = row_html(page, dripfeed.pk)
-    assert "2 of 5" in row and "30 minutes" in row and ">500<" in row and ">0.50<" in row
+    assert "2 of 5" in row and "30 min" in row and ">500<" in row and ">0.50<" in row
     assert buttons(page, dripfeed.pk) == {"cancel"}
 
 

@@ -73,3 +73,14 @@ def web_url(link: str) -> str:
     checked when an order is placed; this keeps a handle like @name from becoming a
     relative address."""
     return link if link.lower().startswith(("https://", "http://")) else ""
+
+
+@register.filter
+def short_link(link: str) -> str:
+    """A link as a narrow column shows it: without its scheme and `www.`, the part that
+    tells links apart (the whole link is the cell's title)."""
+    for prefix in ("https://", "http://"):
+        if link.lower().startswith(prefix):
+            link = link[len(prefix) :]
+            break
+    return link.removeprefix("www.")
