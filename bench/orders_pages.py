@@ -7,7 +7,8 @@ middleware, template) against a real database, DEBUG off as in production:
 - baseline: `/orders` of a customer with `--pages-small` (60) orders: the same 50 rows
   rendered, so the ratios show what the other 99,940 orders cost;
 - the big customer (`--pages-orders`, 100,000, bulk-inserted in one INSERT ... SELECT and
-  spread over the six statuses): the first page, a keyset page deep in the list
+  spread over the six statuses, among `--pages-others` (100,000) orders of 100 other
+  customers): the first page, a keyset page deep in the list
   (`?before=<id>` 90% of the way down), a status tab's first and deep page, a search by id,
   the drip-feed, subscriptions and refills pages;
 - for comparison, the rows of that deep page fetched by OFFSET, as a page number would.
@@ -55,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the baseline customer's orders (60: a full first page, like the big one's)",
     )
     parser.add_argument(
+        "--pages-others",
+        type=int,
+        default=100_000,
+        help="other customers' orders, 1,000 each, half before and half after (100,000)",
+    )
+    parser.add_argument(
         "--pages-rounds", type=int, default=30, help="requests per page, median taken (30)"
     )
 
@@ -70,6 +77,7 @@ def run(args: argparse.Namespace) -> None:
                 [sys.executable, "-m", "bench.orders_pages",
                  "--pages-orders", str(args.pages_orders),
                  "--pages-small", str(args.pages_small),
+                 "--pages-others", str(args.pages_others),
                  "--pages-rounds", str(args.pages_rounds),
                  "--database-url", args.database_url],
                 check=True,
@@ -168,11 +176,20 @@ def _run(args: argparse.Namespace, var: str, url: str) -> None:
 
     start = time.monotonic()
     small = customer_with("small", args.pages_small)
+    # Other customers' orders around the big one's, as a panel has them: the planner then
+    # weighs the customer indexes as it would in production (alone, a customer owning
+    # every row is read as fast along the primary key).
+    others = max(0, args.pages_others // 1000)
+    for i in range(others // 2):
+        customer_with(f"other{i}", 1000)
     big = customer_with("big", n)
+    for i in range(others // 2, others):
+        customer_with(f"other{i}", 1000)
     if engine == "PostgreSQL":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE orders_order")
-    print(f"  ({n + args.pages_small:,} orders inserted in {time.monotonic() - start:.1f}s)")
+    total = n + args.pages_small + others * 1000
+    print(f"  ({total:,} orders inserted in {time.monotonic() - start:.1f}s)")
 
     ids = list(
         Order.objects.filter(customer=big, parent__isnull=True)
@@ -250,8 +267,12 @@ def _run(args: argparse.Namespace, var: str, url: str) -> None:
         f"({off_ms / key_ms:.1f}x keyset)"
     )
     plans = {
-        "orders": rows.filter(pk__lt=deep).order_by("-id")[:PAGE],
+        "orders": rows.order_by("-id")[:PAGE],
+        "orders, 90% down": rows.filter(pk__lt=deep).order_by("-id")[:PAGE],
         "one status": selectors.customer_orders(big, status="Completed").order_by("-id")[:PAGE],
+        "one status, 90% down": selectors.customer_orders(big, status="Completed")
+        .filter(pk__lt=deep_completed)
+        .order_by("-id")[:PAGE],
         "drip-feeds": selectors.customer_dripfeeds(big).order_by("-id")[:PAGE],
         "subscriptions": selectors.customer_subscriptions(big).order_by("-id")[:PAGE],
         "refills": selectors.customer_refills(big).order_by("-id")[:PAGE],
