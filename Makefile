@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= auto
 PYTEST_ARGS ?=
 PYTEST = $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-.PHONY: run test test-sqlite test-postgres lint format bench install dev clean
+.PHONY: run test test-sqlite test-postgres chromium screenshots lint format bench install dev clean messages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("smmpanel needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -37,7 +37,8 @@ run: install
 
 ## make test: the whole suite on SQLite, then again on PostgreSQL when it is reachable,
 ## each spread over $(PYTEST_WORKERS) processes (every process makes its own test database).
-test: dev
+## The browser tests (tests/web) need Debian's chromium: see `chromium` below.
+test: dev chromium
 	$(PYTEST)
 	@if $(PY) -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== PostgreSQL is reachable: the suite again on PostgreSQL =="; \
@@ -46,11 +47,22 @@ test: dev
 		echo "== PostgreSQL not reachable at $(PG_URL): ran on SQLite only =="; \
 	fi
 
-test-sqlite: dev
+test-sqlite: dev chromium
 	$(PYTEST)
 
-test-postgres: dev
+test-postgres: dev chromium
 	DATABASE_URL='$(PG_URL)' $(PYTEST)
+
+## Debian's chromium for the browser tests: installed where we are root with apt-get, else
+## one line says the browser tests are skipped (under CI=true it is an error instead).
+chromium:
+	@sh scripts/ensure-chromium
+
+## make screenshots: a demo panel with some orders, each page of scripts/screenshots.py's
+## PAGES table photographed into docs/screenshots/ (`PAGES="home admin-orders"` for some).
+screenshots: dev
+	@sh scripts/ensure-chromium --required
+	$(PY) scripts/screenshots.py $(PAGES)
 
 lint: dev
 	$(VENV)/bin/ruff check .
@@ -62,6 +74,14 @@ lint: dev
 format: dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+## make messages: refresh the translation catalogs (smmpanel/locale) from the code and compile
+## them; needs GNU gettext. The compiled catalogs are committed, so running needs only Python.
+MESSAGE_IGNORES = --ignore 'tests/*' --ignore 'bench/*' --ignore 'var/*' --ignore 'scripts/*' \
+	--ignore 'docs/*' --ignore 'smmpanel/simulator/*'
+messages: dev
+	$(SMM) makemessages --locale tr --add-location file --no-obsolete $(MESSAGE_IGNORES)
+	$(SMM) compilemessages --locale tr --ignore '.venv' --ignore 'var'
 
 bench: dev
 	$(PY) -m bench

@@ -262,6 +262,7 @@ class Bench:
         """Place n orders through order_place; held back (next check a year away) until the
         workers are up. Returns their id range and the seconds placing took."""
         from smmpanel.orders.models import Order
+        from smmpanel.orders.request import OrderRequest
         from smmpanel.orders.services import order_place
 
         self.batches += 1
@@ -271,8 +272,8 @@ class Bench:
             order = order_place(
                 customer=self.customer,
                 service_id=self.service.pk,
-                params={"link": f"https://bench.example/{self.batches}/{i}",
-                        "quantity": str(QUANTITY)},
+                params=OrderRequest(link=f"https://bench.example/{self.batches}/{i}",
+                                    quantity=QUANTITY),
             )  # fmt: skip
             ids.append(order.pk)
         seconds = time.monotonic() - start

@@ -105,6 +105,7 @@ def _run(args: argparse.Namespace, var: str) -> None:
     from smmpanel.catalog.models import Service
     from smmpanel.fulfillment.worker import Worker, WorkerConfig
     from smmpanel.orders.models import Order
+    from smmpanel.orders.request import OrderRequest
     from smmpanel.orders.services import order_place
     from smmpanel.providers.client import ProviderClient
     from smmpanel.providers.services import import_preview, provider_create, services_import
@@ -141,7 +142,8 @@ def _run(args: argparse.Namespace, var: str) -> None:
 
         def place(sid: int, **params: str) -> int:
             params.setdefault("link", f"https://bench.example/{next(links)}")
-            return order_place(customer=customer, service_id=service[sid], params=params).pk
+            request = OrderRequest.from_text(params)  # the wire's text, as the API reads it
+            return order_place(customer=customer, service_id=service[sid], params=request).pk
 
         def rest() -> None:  # earlier phases' rows are not due again during later ones
             Order.objects.exclude(next_check_at=None).update(next_check_at=timezone.now() + LATER)

@@ -1,17 +1,23 @@
-"""Take the README's screenshots of a freshly seeded demo panel.
+"""Take the README's screenshots of a freshly seeded demo panel: `make screenshots`.
 
-    .venv/bin/pip install playwright          # not a project dependency; the driver only
-    apt-get install chromium                  # the system browser, used as /usr/bin/chromium
-    .venv/bin/python scripts/screenshots.py   # writes docs/screenshots/*.png
+    make screenshots                        # every page of PAGES below
+    make screenshots PAGES="home admin-order"   # only these
+    .venv/bin/python scripts/screenshots.py [NAME ...]   # the same, by hand
 
-Everything runs against a throwaway SQLite database in a temporary SMMPANEL_VAR: the demo is
-seeded and `smmpanel up` runs the web server, the fulfilment worker and the simulated
-provider, as `make run` does. A handful of orders are placed through API v2 and the worker
-moves them along by itself; the provider is made to answer two `add`s with a 502 so those
-two are held for the operator, and one running order is canceled. Then headless Chromium
-signs into the admin and photographs the order list, one forwarded order with its provider
-fields and history, the provider list, and the front page. The `up` started here (and so
-its server, worker and simulator) is stopped at the end.
+PAGES is the one list of pictures: a row per docs/screenshots/<name>.png, saying which path
+to open, as whom (nobody, the demo's operator or its customer), in which window (1280x800
+unless it says otherwise) and, where a page needs more than a plain shot of the window, how
+to take it. A new page is a new row.
+
+The browser is Debian's Chromium (/usr/bin/chromium, or SMMPANEL_CHROMIUM), driven by
+Playwright; nothing is downloaded. Everything runs against a throwaway SQLite database in a
+temporary SMMPANEL_VAR: the demo is seeded and `smmpanel up` runs the web server, the
+fulfilment worker and the simulated provider, as `make run` does. A handful of orders are
+placed through API v2 and the worker moves them along by itself; the provider is made to
+answer two `add`s with a 502 so those two are held for the operator, and one running order
+is canceled. People are logged in with a session made for them (`smmpanel shell`), so no
+picture depends on a login form. The `up` started here (and so its server, worker and
+simulator) is stopped at the end.
 """
 
 from __future__ import annotations
@@ -23,18 +29,26 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    sync_playwright,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SMM = ROOT / ".venv" / "bin" / "smmpanel"
 OUT = ROOT / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
+#: Debian's Chromium, as the browser tests use it (tests/web/harness.py).
+CHROMIUM = os.environ.get("SMMPANEL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",
@@ -42,9 +56,13 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORT = {"width": 1280, "height": 800}
-WIDE_VIEWPORT = {"width": 1920, "height": 720}
-PROVIDERS_VIEWPORT = {"width": 1280, "height": 480}
+#: The window of every picture unless its row says otherwise; PHONE for the narrow layout.
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+WIDE_VIEWPORT: ViewportSize = {"width": 1920, "height": 720}
+PROVIDERS_VIEWPORT: ViewportSize = {"width": 1280, "height": 480}
+#: Who a row's `who` logs in: the users `smmpanel demo-seed` makes.
+PEOPLE = {"staff": "admin", "customer": "demo"}
 MARGIN = 16
 #: How long the worker gets to move the orders along before the pictures.
 SETTLE_SECONDS = 12
@@ -211,7 +229,7 @@ def featured_order(url: str, key: str, placed: dict[str, int]) -> int:
     raise RuntimeError(f"no order completed: {statuses}")
 
 
-def fit_table(page: Page, viewport: dict[str, int]) -> None:
+def fit_table(page: Page, viewport: ViewportSize) -> None:
     """Widen the window until the admin's result table needs no scrolling sideways."""
     hidden = page.evaluate(
         """() => {
@@ -225,91 +243,154 @@ def fit_table(page: Page, viewport: dict[str, int]) -> None:
     page.evaluate("() => window.scrollTo(0, 0)")
 
 
-def shoot_section(
-    page: Page, url: str, first: str, last_inline: str, path: Path, *, only: str = ""
-) -> None:
-    """One order's page, from the fieldset titled `first` (the first one when empty) down to
-    the end of the inline table titled `last_inline`, in a window just tall enough. With
-    `only`, the other titled sections are hidden and that one is unfolded."""
-    page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
-    page.goto(url)
-    if only:
-        page.evaluate(
-            """(only) => {
-                for (const h of document.querySelectorAll("fieldset h2")) {
-                    const set = h.closest("fieldset");
-                    if (set.closest(".inline-group")) continue;  // the tables stay
-                    if (h.textContent.trim() !== only) set.style.display = "none";
-                    else set.querySelector("details")?.setAttribute("open", "");
-                }
-            }""",
-            only,
-        )
-    top, bottom = page.evaluate(
-        """([first, last]) => {
-            // No title: the page's first fieldset (the order itself).
-            const start = first
-                ? [...document.querySelectorAll("fieldset h2")]
-                    .find((h) => h.textContent.trim() === first).closest("fieldset")
-                : document.querySelector("fieldset");
-            const end = [...document.querySelectorAll(".inline-group")]
-                .find((g) => g.querySelector("h2").textContent.trim().startsWith(last));
-            return [start.getBoundingClientRect().top + window.scrollY,
-                    end.getBoundingClientRect().bottom + window.scrollY];
-        }""",
-        [first, last_inline],
-    )
-    height = min(int(bottom - top) + 2 * MARGIN, 1600)
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": height})
-    page.evaluate(f"() => window.scrollTo(0, {int(top) - MARGIN})")
+# -- how a row is photographed: (page, the row, the file) once the row's path is open -------
+
+Take = Callable[[Page, "Shot", Path], None]
+
+
+def window(page: Page, shot: Shot, path: Path) -> None:
+    """What the window shows, as a person first sees the page."""
     page.screenshot(path=path, full_page=False)
 
 
-def shoot(base: str, password: str, featured: int, drip: int) -> None:
+def whole_table(page: Page, shot: Shot, path: Path) -> None:
+    """An admin list with all its columns: the window widened to fit them."""
+    fit_table(page, shot.viewport)
+    page.screenshot(path=path, full_page=False)
+
+
+def providers_balance(page: Page, shot: Shot, path: Path) -> None:
+    """The provider list right after asking each provider for its balance: the worker asked
+    when it started, before the orders were placed."""
+    page.check("input.action-select")
+    page.select_option("select[name=action]", "check_balance")
+    page.click("button[name=index]")
+    page.wait_for_selector("ul.messagelist")
+    whole_table(page, shot, path)
+
+
+def section(first: str, last_inline: str, *, only: str = "") -> Take:
+    """One admin change page, from the fieldset titled `first` (the first one when empty)
+    down to the end of the inline table titled `last_inline`, in a window just tall enough.
+    With `only`, the other titled sections are hidden and that one is unfolded."""
+
+    def take(page: Page, shot: Shot, path: Path) -> None:
+        if only:
+            page.evaluate(
+                """(only) => {
+                    for (const h of document.querySelectorAll("fieldset h2")) {
+                        const set = h.closest("fieldset");
+                        if (set.closest(".inline-group")) continue;  // the tables stay
+                        if (h.textContent.trim() !== only) set.style.display = "none";
+                        else set.querySelector("details")?.setAttribute("open", "");
+                    }
+                }""",
+                only,
+            )
+        top, bottom = page.evaluate(
+            """([first, last]) => {
+                // No title: the page's first fieldset (the order itself).
+                const start = first
+                    ? [...document.querySelectorAll("fieldset h2")]
+                        .find((h) => h.textContent.trim() === first).closest("fieldset")
+                    : document.querySelector("fieldset");
+                const end = [...document.querySelectorAll(".inline-group")]
+                    .find((g) => g.querySelector("h2").textContent.trim().startsWith(last));
+                return [start.getBoundingClientRect().top + window.scrollY,
+                        end.getBoundingClientRect().bottom + window.scrollY];
+            }""",
+            [first, last_inline],
+        )
+        height = min(int(bottom - top) + 2 * MARGIN, 1600)
+        page.set_viewport_size({"width": shot.viewport["width"], "height": height})
+        page.evaluate(f"() => window.scrollTo(0, {int(top) - MARGIN})")
+        page.screenshot(path=path, full_page=False)
+
+    return take
+
+
+@dataclass(frozen=True)
+class Shot:
+    """One picture: docs/screenshots/<name>.png of `path` seen by `who`."""
+
+    name: str
+    #: Filled in from the demo's orders: {featured} (a completed forwarded order), {drip}
+    #: (a drip-feed the panel runs), {cancelled}, {held}.
+    path: str
+    #: None: nobody logged in; else a key of PEOPLE.
+    who: str | None = None
+    viewport: ViewportSize = field(default_factory=lambda: VIEWPORT)
+    take: Take = window
+
+
+#: One order: from its Provider section down to the end of its event history.
+order_section = section("Provider", "Order events")
+#: A drip-feed the panel runs: the parent and the child order of each run so far.
+dripfeed_section = section("", "Runs and post orders", only="Drip-feed")
+ORDER = "/admin/orders/order/{}/change/"
+
+#: Every picture `make screenshots` takes, in order. Add a row for a new page.
+# fmt: off
+PAGES: list[Shot] = [
+    #    name               path                          who      window              how
+    Shot("home",            "/"),
+    Shot("home-phone",      "/",                          None,    PHONE),
+    Shot("admin-orders",    "/admin/orders/order/",       "staff", WIDE_VIEWPORT,      whole_table),
+    Shot("admin-providers", "/admin/providers/provider/", "staff", PROVIDERS_VIEWPORT,
+         providers_balance),
+    Shot("admin-order",     ORDER.format("{featured}"),   "staff", take=order_section),
+    Shot("admin-dripfeed",  ORDER.format("{drip}"),       "staff", take=dripfeed_section),
+]
+# fmt: on
+
+
+def session_cookie(env: dict[str, str], username: str) -> tuple[str, str]:
+    """A logged-in session for `username`, made by the panel itself as a login would: the
+    cookie's name and value."""
+    code = (
+        "from django.conf import settings\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from django.test import Client\n"
+        "client = Client()\n"
+        f"client.force_login(get_user_model().objects.get(username={username!r}))\n"
+        "print(settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)"
+    )
+    done = subprocess.run(  # noqa: S603 - fixed argv
+        [str(SMM), "shell", "-v", "0", "-c", code],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    name, value = done.stdout.strip().splitlines()[-1].split()
+    return name, value
+
+
+def new_context(browser: Browser, base: str, who: str | None) -> BrowserContext:
+    context = browser.new_context(
+        base_url=base, viewport=VIEWPORT, locale="en-US", timezone_id="UTC"
+    )
+    # The admin's app menu folded away (it remembers that in the browser): room for tables.
+    context.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
+    if who is not None:
+        name, value = session_cookie(dict(os.environ), PEOPLE[who])
+        context.add_cookies([{"name": name, "value": value, "url": base, "httpOnly": True}])
+    return context
+
+
+def shoot(base: str, shots: list[Shot], ids: dict[str, int]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
-
-        # The front page is short: a shorter window leaves less blank below it.
-        page.set_viewport_size({"width": 1280, "height": 600})
-        page.goto(f"{base}/")
-        page.screenshot(path=OUT / "home.png", full_page=False)
-
-        page.set_viewport_size(VIEWPORT)  # type: ignore[arg-type]
-        page.goto(f"{base}/admin/login/?next=/admin/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", password)
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{base}/admin/")
-        # Fold the admin's app menu away (the admin remembers it) to give the tables room.
-        page.goto(f"{base}/admin/orders/order/")
-        page.click("#toggle-nav-sidebar")
-
-        # The order list has twelve columns: it needs a wide window to show them all.
-        page.set_viewport_size(WIDE_VIEWPORT)  # type: ignore[arg-type]
-        page.goto(f"{base}/admin/orders/order/")
-        fit_table(page, WIDE_VIEWPORT)
-        page.screenshot(path=OUT / "admin-orders.png", full_page=False)
-
-        page.set_viewport_size(PROVIDERS_VIEWPORT)  # type: ignore[arg-type]
-        page.goto(f"{base}/admin/providers/provider/")
-        # The worker asked for the balance when it started, before the orders: ask again.
-        page.check("input.action-select")
-        page.select_option("select[name=action]", "check_balance")
-        page.click("button[name=index]")
-        page.wait_for_selector("ul.messagelist")
-        fit_table(page, PROVIDERS_VIEWPORT)
-        page.screenshot(path=OUT / "admin-providers.png", full_page=False)
-
-        # One order: from its Provider section down to the end of its event history.
-        order_url = f"{base}/admin/orders/order/{featured}/change/"
-        shoot_section(page, order_url, "Provider", "Order events", OUT / "admin-order.png")
-        # A drip-feed the panel runs: the parent and the child order of each run so far.
-        drip_url = f"{base}/admin/orders/order/{drip}/change/"
-        shoot_section(
-            page, drip_url, "", "Runs and post orders", OUT / "admin-dripfeed.png", only="Drip-feed"
-        )
+        contexts: dict[str | None, BrowserContext] = {}
+        for shot in shots:
+            if shot.who not in contexts:
+                contexts[shot.who] = new_context(browser, base, shot.who)
+            page = contexts[shot.who].new_page()
+            page.set_viewport_size(shot.viewport)
+            response = page.goto(shot.path.format(**ids))
+            if response is None or not response.ok:
+                status = response.status if response else "no answer"
+                raise RuntimeError(f"{shot.name}: {shot.path} answered {status} ({page.url})")
+            shot.take(page, shot, OUT / f"{shot.name}.png")
+            page.close()
         browser.close()
 
 
@@ -325,7 +406,16 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def chosen(names: list[str]) -> list[Shot]:
+    known = {shot.name: shot for shot in PAGES}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise SystemExit(f"no such page: {', '.join(unknown)} (PAGES has: {', '.join(known)})")
+    return [known[name] for name in names] if names else PAGES
+
+
 def main() -> int:
+    shots = chosen(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="smmpanel-shots-") as tmp:
         os.environ["SMMPANEL_VAR"] = tmp
         os.environ.pop("DATABASE_URL", None)
@@ -352,7 +442,6 @@ def main() -> int:
             wait_for(f"{base}/")
             wait_for(f"http://127.0.0.1:{sim_port}/__sim/stats")
             key = (Path(tmp) / "demo-api-key").read_text().strip()
-            password = (Path(tmp) / "demo-admin-password").read_text().strip()
             url = f"{base}/api/v2"
 
             placed = place_orders(url, key, Sim(sim_port))
@@ -360,19 +449,21 @@ def main() -> int:
             api(url, key, action="cancel", orders=str(placed["Default (to cancel)"]))
             time.sleep(3)  # the worker passes the cancel on
 
-            shoot(
-                base,
-                password,
-                featured=featured_order(url, key, placed),
-                drip=placed["Drip-feed run by the panel"],
-            )
+            ids = {
+                "featured": featured_order(url, key, placed),
+                "drip": placed["Drip-feed run by the panel"],
+                "cancelled": placed["Default (to cancel)"],
+                "held": placed[HELD[0]],
+            }
+            shoot(base, shots, ids)
         except BaseException:
             stop(up)
             sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
             raise
         finally:
             stop(up)
-    for png in sorted(OUT.glob("*.png")):
+    for shot in shots:
+        png = OUT / f"{shot.name}.png"
         print(f"{png.relative_to(ROOT)}  {png.stat().st_size // 1024} KB")
     return 0
 

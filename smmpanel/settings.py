@@ -7,16 +7,30 @@ ALLOWED_HOSTS  default: localhost,127.0.0.1,[::1]; comma-separated
 PANEL_CURRENCY default: USD (the currency new customers hold their balance in)
 SMMPANEL_VAR   default: ./var (where the SQLite file, the secret key and the demo key live)
 
+REDIS_URL      unset: each process keeps its own cache (rate-limit counters included);
+               set (redis://127.0.0.1:6379/0): one shared cache, limits count across processes
+PROXY_HOPS     default: 0; behind N trusted reverse proxies, N (the client address is read
+               from X-Forwarded-For, N entries from the right)
+
+API v2 rate limits, COUNT/SECONDS ("0" turns one off); over a limit the API answers
+{"error": "Too many requests"} (HTTP 200, with Retry-After):
+API_RATE_PER_KEY      default: 6000/60 (one key's requests)
+API_RATE_PER_ADDRESS  default: 12000/60 (one client address's requests, whatever the key)
+API_RATE_BAD_KEYS     default: 30/60 (wrong keys from one address; then the address waits)
+
 Customer accounts (the web pages):
 SIGNUP_OPEN          default: on; "0" closes sign-up (the operator creates customers)
 EMAIL_VERIFICATION   default: optional; "mandatory" requires a confirmed e-mail to log in, "none"
 DEFAULT_FROM_EMAIL   default: smmpanel@localhost
 EMAIL_HOST           unset: e-mails are printed on the console (the demo); set: sent by SMTP with
                      EMAIL_PORT (587), EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS (on)
+LOGIN_FAILURE_LIMIT    default: 5 wrong passwords for one name from one address, then
+LOGIN_LOCKOUT_MINUTES  default: 30 minutes locked out (the admin's login and the pages')
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -80,10 +94,12 @@ INSTALLED_APPS = [
     "smmpanel.orders",
     "smmpanel.providers",
     "smmpanel.fulfillment",
+    "smmpanel.support",
     "smmpanel.api_v2",
     "smmpanel.web",
     "smmpanel.ops",
     "smmpanel.simulator",
+    "axes",
     # After the panel's apps, so that smmpanel/web's templates restyle allauth's pages.
     "allauth",
     "allauth.account",
@@ -104,6 +120,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "smmpanel.urls"
@@ -154,6 +172,22 @@ def _database() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database()}
+
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "smmpanel",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "0"))
+API_RATE_PER_KEY = os.environ.get("API_RATE_PER_KEY", "6000/60")
+API_RATE_PER_ADDRESS = os.environ.get("API_RATE_PER_ADDRESS", "12000/60")
+API_RATE_BAD_KEYS = os.environ.get("API_RATE_BAD_KEYS", "30/60")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -183,9 +217,21 @@ STORAGES = {
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "web:home"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a login from a name and address locked out by failed attempts.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# django-axes: after LOGIN_FAILURE_LIMIT wrong passwords for one name from one address, that
+# pair is locked out for LOGIN_LOCKOUT_MINUTES, right password or not (staff and customers).
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "smmpanel.core.ratelimit.login_username"
+AXES_CLIENT_IP_CALLABLE = "smmpanel.core.ratelimit.axes_client_address"
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_VERBOSE = False
 SIGNUP_OPEN = _env_bool("SIGNUP_OPEN", default=True)
 ACCOUNT_ADAPTER = "smmpanel.web.accounts.CustomerAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
@@ -243,6 +289,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # axes logs every failed login at INFO; the lockouts (WARNING) are what matter.
+        "axes": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }

@@ -43,6 +43,18 @@ def books_balance(request: pytest.FixtureRequest):
     assert ledger_verify() == [], "the ledger and the balances disagree"
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Each test starts with no request counted against it (the cache is per process).
+    Only the in-process cache is cleared: clearing a Redis cache would empty a shared server."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+    yield
+
+
 @pytest.fixture
 def api(client) -> Api:
     return Api(client)

@@ -113,3 +113,14 @@ def _percent(value: Decimal | str) -> Decimal:
     if percent != percent.quantize(PERCENT_PLACES):
         raise PanelError("The discount has at most 2 decimal places")
     return percent.quantize(PERCENT_PLACES)
+
+
+def api_key_rotate(*, customer: Customer, label: str = "") -> tuple[ApiKey, str]:
+    """A customer's new key, their active keys revoked with it: one working key at a time.
+    Both happen or neither does; returns the row and the key, which is never stored."""
+    with transaction.atomic(durable=True):
+        for key_id in ApiKey.objects.filter(customer_id=customer.pk, is_active=True).values_list(
+            "pk", flat=True
+        ):
+            api_key_revoke(api_key_id=key_id)
+        return api_key_create(customer=customer, label=label)

@@ -6,10 +6,12 @@ module is the one place that turns them into replies.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import Error as DatabaseFailure
 from django.http import HttpRequest, JsonResponse
@@ -21,7 +23,8 @@ from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.api_v2 import actions
 from smmpanel.api_v2.db_errors import BUSY, DOWN, is_transient
 from smmpanel.api_v2.params import Params, request_params
-from smmpanel.core.errors import ErrorCode, PanelError
+from smmpanel.core import ratelimit
+from smmpanel.core.errors import TEXTS, ErrorCode, PanelError
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +70,32 @@ def _action(params: Params) -> str:
     return ""
 
 
-def _dispatch(params: Params) -> Any:
+class TooManyRequests(Exception):
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+
+
+@functools.lru_cache(maxsize=16)
+def _limit(text: str) -> ratelimit.Limit:
+    return ratelimit.Limit.parse(text)
+
+
+def _throttle(scope: str, ident: str, setting: str, *, count: bool = True) -> None:
+    limit = _limit(str(getattr(settings, setting)))
+    check = ratelimit.hit if count else ratelimit.exceeded
+    if (retry_after := check(scope, ident, limit)) is not None:
+        raise TooManyRequests(retry_after)
+
+
+def _dispatch(params: Params, address: str) -> Any:
+    # An address that has guessed too many wrong keys waits, before its next guess is read.
+    _throttle("api-bad-key", address, "API_RATE_BAD_KEYS", count=False)
     key = params.get("key", "").strip()
     customer = customer_by_api_key(key) if key else None
     if customer is None:
+        _throttle("api-bad-key", address, "API_RATE_BAD_KEYS")
         raise PanelError(ErrorCode.INVALID_KEY)
+    _throttle("api-key", key, "API_RATE_PER_KEY")
     handler = ACTIONS.get(_action(params))
     if handler is None:
         raise PanelError(ErrorCode.INCORRECT_REQUEST)
@@ -82,8 +106,16 @@ def _dispatch(params: Params) -> Any:
 def api_v2(request: HttpRequest) -> JsonResponse:
     params: Params = {}
     try:
+        address = ratelimit.client_address(request)
+        _throttle("api-address", address, "API_RATE_PER_ADDRESS")
         params = request_params(request)
-        return _reply(_dispatch(params))
+        return _reply(_dispatch(params, address))
+    except TooManyRequests as exc:
+        # HTTP 200 like every other answer (panel clients read only the JSON), and the
+        # standard header for the clients that look.
+        response = error(TEXTS[ErrorCode.TOO_MANY_REQUESTS])
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except PanelError as exc:
         return error(exc.message)
     # SuspiciousOperation covers RequestDataTooBig, TooManyFieldsSent and TooManyFilesSent:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from smmpanel.accounts.models import Customer, CustomerRate
-from smmpanel.catalog.models import Service
+from smmpanel.catalog.models import Category, Service
 from smmpanel.core.money import ZERO, apply_discount
 
 
@@ -34,3 +34,30 @@ def effective_rate(customer: Customer, service: Service) -> Decimal:
 
 def service_for_customer(customer: Customer, service_id: int) -> Service | None:
     return services_for_customer(customer).filter(pk=service_id).first()
+
+
+def services_public() -> QuerySet[Service]:
+    """Enabled services in enabled categories at their listed rate, for visitors who are not
+    logged in. One query."""
+    return Service.objects.filter(enabled=True, category__enabled=True).select_related("category")
+
+
+def services_matching(
+    services: QuerySet[Service], *, text: str = "", category_id: int | None = None
+) -> QuerySet[Service]:
+    """`services` narrowed to a category and to a text found in the service's name, its
+    category's name, or equal to its id."""
+    if category_id is not None:
+        services = services.filter(category_id=category_id)
+    text = text.strip()
+    if text:
+        found = Q(name__icontains=text) | Q(category__name__icontains=text)
+        if text.isdigit() and len(text) < 19:
+            found |= Q(pk=int(text))
+        services = services.filter(found)
+    return services
+
+
+def categories_listed() -> QuerySet[Category]:
+    """The enabled categories that have an enabled service, in their order. One query."""
+    return Category.objects.filter(enabled=True, services__enabled=True).distinct()

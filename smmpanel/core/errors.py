@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     """What was refused, for a caller to act on or word; stable across releases."""
 
     INVALID_KEY = "invalid_key"
+    TOO_MANY_REQUESTS = "too_many_requests"
     INCORRECT_REQUEST = "incorrect_request"
     MALFORMED_BODY = "malformed_body"
     JSON_TOO_DEEP = "json_too_deep"
@@ -49,6 +50,13 @@ class ErrorCode(StrEnum):
     CANCEL_UNAVAILABLE = "cancel_unavailable"
     CANCEL_FINISHED = "cancel_finished"
     CANCEL_REQUESTED = "cancel_requested"
+    # Adding funds (the customer's payment pages; not API v2 actions).
+    PAYMENT_METHOD_UNAVAILABLE = "payment_method_unavailable"
+    PAYMENT_AMOUNT_INVALID = "payment_amount_invalid"
+    PAYMENT_AMOUNT_LESS = "payment_amount_less"
+    PAYMENT_AMOUNT_MORE = "payment_amount_more"
+    PAYMENT_REFERENCE_MISSING = "payment_reference_missing"
+    PAYMENT_GATEWAY_FAILED = "payment_gateway_failed"
 
 
 C = ErrorCode
@@ -57,6 +65,7 @@ _USERNAME = "not a username (letters, digits, '.', '_', '-', after an optional '
 #: The words of each code, with `{field}` and the error's params filled in.
 TEXTS: dict[ErrorCode, str] = {
     C.INVALID_KEY: "Invalid API key",
+    C.TOO_MANY_REQUESTS: "Too many requests",
     C.INCORRECT_REQUEST: "Incorrect request",
     C.MALFORMED_BODY: "Malformed JSON body",
     C.JSON_TOO_DEEP: "Malformed JSON body: nested deeper than {depth} levels",
@@ -92,6 +101,12 @@ TEXTS: dict[ErrorCode, str] = {
     C.CANCEL_UNAVAILABLE: "Cancel is not available for this service",
     C.CANCEL_FINISHED: "Order is already finished",
     C.CANCEL_REQUESTED: "Cancel is already requested for this order",
+    C.PAYMENT_METHOD_UNAVAILABLE: "This payment method is not available",
+    C.PAYMENT_AMOUNT_INVALID: "Invalid {field}: expected an amount with at most {places} decimals",
+    C.PAYMENT_AMOUNT_LESS: "Amount less than minimal {min}",
+    C.PAYMENT_AMOUNT_MORE: "Amount more than maximum {max}",
+    C.PAYMENT_REFERENCE_MISSING: "Missing required parameter: {field}",
+    C.PAYMENT_GATEWAY_FAILED: "The payment could not be started, please try again later",
 }
 
 #: A fixed text given where a code belongs (callers not yet moved to codes) still codes.

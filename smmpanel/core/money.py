@@ -63,3 +63,36 @@ def format_rate(rate: Decimal) -> str:
     whole, _, frac = text.partition(".")
     frac = frac.rstrip("0")
     return f"{whole}.{frac:0<2}"
+
+
+#: Currencies whose smallest unit is not a hundredth, as payment gateways count them
+#: (Stripe's list of zero- and three-decimal currencies); every other has two places.
+_ZERO_DECIMAL = "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF"
+_THREE_DECIMAL = "BHD JOD KWD OMR TND"
+_MINOR_PLACES = {
+    **{code: 0 for code in _ZERO_DECIMAL.split()},
+    **{code: 3 for code in _THREE_DECIMAL.split()},
+}
+
+
+def currency_places(currency: str) -> int:
+    """How many decimals an amount paid in `currency` has (2 for USD, 0 for JPY)."""
+    return _MINOR_PLACES.get(currency.upper(), 2)
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """`amount` in the currency's smallest unit (cents); it must already be whole cents."""
+    scaled = amount.scaleb(currency_places(currency))
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} is not a whole number of {currency}'s smallest unit")
+    return int(scaled)
+
+
+def from_minor_units(units: int, currency: str) -> Decimal:
+    return quantize(Decimal(units).scaleb(-currency_places(currency)))
+
+
+def round_to_currency(amount: Decimal, currency: str) -> Decimal:
+    """Half-up to the currency's smallest unit, kept at money's 5 places."""
+    step = Decimal(1).scaleb(-currency_places(currency))
+    return quantize(amount.quantize(step, rounding=ROUND_HALF_UP))

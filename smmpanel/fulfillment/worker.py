@@ -54,7 +54,7 @@ from smmpanel.fulfillment.upstream_status import (
     subscription_end,
 )
 from smmpanel.orders.dripfeed import dripfeed_advance
-from smmpanel.orders.kinds import Drive, types_driven
+from smmpanel.orders.kinds import Drive, orders_driven
 from smmpanel.orders.models import ForwardState, Order, Refill
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
@@ -229,7 +229,7 @@ class Worker:
             Pass(
                 "dripfeed",
                 Order,
-                Q(forward_state=F_.DRIPFEED, status__in=RUNNING),
+                orders_driven(Drive.DRIPFEED) & Q(status__in=RUNNING),
                 c.forward_batch,
                 self._dripfeed_claimed,
             ),
@@ -243,7 +243,7 @@ class Worker:
                 )
                 # A subscription's cancel (stopped or paused here) goes out whatever its
                 # status here: the provider must stop creating orders for its posts.
-                & (Q(status__in=RUNNING) | Q(type__in=types_driven(Drive.SUBSCRIPTION))),
+                & (Q(status__in=RUNNING) | orders_driven(Drive.SUBSCRIPTION)),
                 c.poll_batch,
                 self._cancel_claimed,
             ),
@@ -258,19 +258,16 @@ class Worker:
             Pass(
                 "subscription_poll",
                 Order,
-                Q(
-                    type__in=types_driven(Drive.SUBSCRIPTION),
-                    forward_state=F_.SENT,
-                    status=S.ACTIVE,
-                    cancel_requested_at__isnull=True,
-                ),
+                orders_driven(Drive.SUBSCRIPTION)
+                & Q(forward_state=F_.SENT, status=S.ACTIVE, cancel_requested_at__isnull=True),
                 c.poll_batch,
                 self._subscription_poll_claimed,
             ),
             Pass(
                 "subscription_chores",
                 Order,
-                Q(type__in=types_driven(Drive.SUBSCRIPTION), status__in=LIVE)
+                orders_driven(Drive.SUBSCRIPTION)
+                & Q(status__in=LIVE)
                 & (
                     Q(forward_state=F_.MANUAL)
                     | Q(forward_state=F_.SENT, status=S.PAUSED, cancel_sent_at__isnull=False)

@@ -16,6 +16,7 @@ from smmpanel.core.admin_forms import ProgressActionForm, action_value, run_each
 from smmpanel.core.errors import PanelError
 from smmpanel.core.parsing import parse_whole
 from smmpanel.orders.held import held_attach, held_refund, held_resend
+from smmpanel.orders.kinds import Drive, kind_of
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.services import (
     SETTLED,
@@ -325,7 +326,8 @@ class OrderAdmin(ReadOnlyMixin, admin.ModelAdmin[Order]):
 
         def cancel_one(order: Order) -> None:
             done = order_cancel(order_id=order.pk, actor=actor)
-            if done.status in FINAL_STATUSES or done.forward_state == ForwardState.DRIPFEED:
+            # Ended, or stopped its kind's own way (a drip-feed's runs): nothing waits upstream.
+            if done.status in FINAL_STATUSES or kind_of(done).drive is not Drive.FORWARD:
                 return
             waiting = (
                 "it is held: the cancel is honoured when you settle the held send"

@@ -7,5 +7,6 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        # They register their hooks and stops with orders.services, which never imports them.
+        # They register their kinds (orders/kinds.py) and their after-transition hooks
+        # (orders.services), neither of which imports them.
         from smmpanel.orders import dripfeed, subscriptions  # noqa: F401

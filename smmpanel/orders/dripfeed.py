@@ -1,4 +1,5 @@
-"""Drip-feed the panel runs itself, when the service's fulfiller cannot take runs/interval.
+"""Drip-feed the panel runs itself, when the service's fulfiller cannot take runs/interval:
+its kind (`DripfeedKind`, registered with orders/kinds.py) and how the worker drives it.
 
 The customer pays for `quantity x runs` up front, on the parent order. Every `interval`
 minutes the worker (holding the parent's lease) sends one run: a child order of `quantity`
@@ -20,30 +21,117 @@ interval.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.core.money import ZERO
+from smmpanel.orders.kinds import COLUMNS, DRIPFEEDS, KINDS, Drive, OrderKind, register
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
-from smmpanel.orders.services import (
-    STOPS,
-    fulfilment_of,
-    order_transition,
-    order_transition_hook,
+from smmpanel.orders.services import order_transition, order_transition_hook
+from smmpanel.orders.states import (
+    ACTIVE_REFILL_STATUSES,
+    FINAL_STATUSES,
+    REFILLABLE,
+    RUNNING_STATUSES,
+    OrderStatus,
 )
-from smmpanel.orders.states import FINAL_STATUSES, RUNNING_STATUSES, OrderStatus
+
+if TYPE_CHECKING:
+    from smmpanel.catalog.models import Service
 
 S = OrderStatus
 RUNNING = RUNNING_STATUSES
 #: While the last runs are out, look again at least this often (a child's end wakes the
 #: parent anyway; this only bounds how long a missed wake-up could last).
 WAITING_RECHECK = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class DripfeedKind(OrderKind):
+    """A drip-feed the panel runs itself, for an order with `runs` its provider cannot take
+    (or that has no provider): the customer pays `quantity x runs` up front (priced as its
+    type prices runs), and every `interval` minutes the worker sends one run, a child order
+    of the type's own kind. Its status follows its runs, and it refunds by the type's rule:
+    what its runs did not deliver, at the order's rate. `kinds.kind_to_place` makes a new
+    order one; `kinds.kind_of` knows it again by its forward state."""
+
+    dripfeed: bool = True
+    drive: Drive = Drive.DRIPFEED
+
+    def fulfilment(
+        self, service: Service, fields: Mapping[str, Any], now: datetime
+    ) -> dict[str, Any]:
+        return {"forward_state": ForwardState.DRIPFEED, "next_check_at": now}
+
+    def check_mover(self, order: Order, *, driver: bool) -> None:
+        if not driver:
+            raise ConflictError(
+                f"Order #{order.pk} is a drip-feed the panel sends run by run: its status "
+                "follows its runs; stop it with a cancel instead"
+            )
+
+    def refuse_by_hand(self, order: Order, step: str) -> None:
+        if step == "progress":
+            raise ConflictError(f"Order #{order.pk} is a drip-feed: record progress on its runs")
+
+    def stop(self, *, order_id: int, actor: str, reason: str, customer: bool) -> Order | None:
+        if customer:
+            # The plain cancel: at once before its first run; after it, a request its runs
+            # honour (dripfeed_advance stops sending).
+            return None
+        # Whoever stops it, its event says "drip-feed stopped": the runs are what stops.
+        return dripfeed_stop(order_id=order_id, actor=actor)
+
+    def refill_parts(self, order: Order) -> list[int]:
+        """Its runs at a provider, delivered in full or in part, with no refill of their own
+        open: each is refilled there."""
+        return list(
+            Order.objects.filter(
+                parent_id=order.pk, status__in=REFILLABLE, provider_order_id__isnull=False
+            )
+            .exclude(refills__status__in=ACTIVE_REFILL_STATUSES)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+
+    def status_reply(self, order: Order, reply: dict[str, Any], children: list[int]) -> None:
+        reply["runs"] = str(order.runs)
+        reply["completed_runs"] = str(order.completed_runs)
+
+    def rows(self) -> Q:
+        return Q(type=self.type, forward_state=ForwardState.DRIPFEED)
+
+
+register(DripfeedKind(ServiceType.DEFAULT, ("link", "quantity"), ("runs", "interval")))
+
+
+def run_of(parent: Order, now: datetime) -> dict[str, Any]:
+    """The columns of one run of `parent`: an order of its type's kind for `quantity`, with
+    the parent's parameters, fulfilled like any order of its service, and no charge (the
+    parent carries the money)."""
+    kind = DRIPFEEDS[parent.type]
+    columns = {COLUMNS.get(n, n): getattr(parent, COLUMNS.get(n, n)) for n in kind.required}
+    quantity = parent.quantity or 0
+    return {
+        **columns,
+        "customer_id": parent.customer_id,
+        "service_id": parent.service_id,
+        "type": parent.type,
+        "parent_id": parent.pk,
+        "rate": parent.rate,
+        "charged_quantity": quantity,
+        "charge": ZERO,  # paid for on the parent
+        "remains": quantity,
+        **KINDS[parent.type].fulfilment(parent.service, columns, now),
+    }
 
 
 @dataclass(frozen=True)
@@ -118,7 +206,7 @@ def dripfeed_advance(*, order_id: int, owner: str, now: datetime | None = None) 
             guard=Q(lease_owner=owner, forward_state=ForwardState.DRIPFEED),
             extra=release,
             data={"reason": reason, "runs_sent": state.sent},
-            dripfeed_driver=True,
+            driver=True,
         )
 
     due = state.last_sent_at + interval if state.last_sent_at else parent.created_at
@@ -132,7 +220,7 @@ def dripfeed_advance(*, order_id: int, owner: str, now: datetime | None = None) 
             actor=f"worker:{owner}",
             guard=Q(lease_owner=owner, forward_state=ForwardState.DRIPFEED),
             data={"reason": "first run sent"},
-            dripfeed_driver=True,
+            driver=True,
         )
     _send_run(parent, run=state.sent + 1, owner=owner, now=now)
     # The new run has delivered nothing and has no start count yet: the progress read
@@ -152,19 +240,7 @@ def _send_run(parent: Order, *, run: int, owner: str, now: datetime) -> Order:
             or Order.objects.filter(parent_id=parent.pk).count() != run - 1
         ):
             raise ConflictError(f"Drip-feed #{parent.pk} changed while its run was being sent")
-        child = Order.objects.create(
-            customer_id=locked.customer_id,
-            service_id=locked.service_id,
-            type=locked.type,
-            parent_id=locked.pk,
-            link=locked.link,
-            quantity=locked.quantity,
-            rate=locked.rate,
-            charged_quantity=locked.quantity or 0,
-            charge=ZERO,  # paid for on the parent
-            remains=locked.quantity or 0,
-            **fulfilment_of(locked.service, now=now),
-        )
+        child = Order.objects.create(**run_of(locked, now))
         actor = f"worker:{owner}"
         data = {"run": run, "of": locked.runs, "parent": locked.pk}
         OrderEvent.objects.create(
@@ -229,11 +305,3 @@ def dripfeed_stop(*, order_id: int, actor: str) -> Order:
         )  # fmt: skip
     order.refresh_from_db()
     return order
-
-
-def _stop(*, order_id: int, actor: str, reason: str) -> Order:
-    # Whoever stops it, its event says "drip-feed stopped": the runs are what stops.
-    return dripfeed_stop(order_id=order_id, actor=actor)
-
-
-STOPS["dripfeed"] = _stop

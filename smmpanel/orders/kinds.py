@@ -6,6 +6,14 @@ move through, what a move refunds, the extra fields its `status` reply carries, 
 parameters that forward it to a provider and how the worker drives it. The services, the
 API, forwarding and the worker ask the kind; none of them branches on the type.
 
+This module declares the plain kinds, which are forwarded (or fulfilled by hand) and
+polled. Two kinds the panel drives itself are declared beside their driver, which registers
+them here when the orders app is ready (so that their stop may call their driver without an
+import circle): the drip-feed the panel runs (`dripfeed.DripfeedKind`: an order with `runs`
+its provider cannot take, sent run by run) and the subscription
+(`subscriptions.SubscriptionKind`). `kind_of(order)` says which kind an order is;
+`kind_to_place` which kind a new request becomes.
+
 Adding a kind is `register(OrderKind(...))` (or a subclass overriding what differs), and
 a row in the catalog whose `type` names it: docs/architecture.md walks through one.
 """
@@ -13,16 +21,19 @@ a row in the catalog whose `type` names it: docs/architecture.md walks through o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
 
 from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import ErrorCode, PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.core.parsing import split_lines
-from smmpanel.orders.models import Order
+from smmpanel.orders.models import ForwardState, Order
 from smmpanel.orders.request import EXPIRY_FORMAT, OrderRequest
 from smmpanel.orders.states import REFUND_ALL, REFUND_REMAINS, OrderStatus, can_transition
 from smmpanel.orders.validation import (
@@ -30,15 +41,17 @@ from smmpanel.orders.validation import (
     MAX_LINK,
     MAX_TEXT,
     MAX_UNITS,
-    SUBSCRIPTION_DELAYS,
-    clean_expiry,
     clean_link,
     clean_text,
     missing,
     whole,
 )
 
+if TYPE_CHECKING:
+    from smmpanel.catalog.models import Service
+
 T = ServiceType
+S = OrderStatus
 
 
 class Charge(StrEnum):
@@ -52,9 +65,11 @@ class Charge(StrEnum):
 class Drive(StrEnum):
     """How the worker moves an order of the kind once it is placed."""
 
-    #: Forwarded to its provider (or left to the operator) and polled until final; with
-    #: `runs` and a provider that cannot take them, sent run by run (dripfeed.py).
+    #: Forwarded to its provider (or left to the operator) and polled until final.
     FORWARD = "forward"
+    #: Sent by the panel run by run, each run a child order (dripfeed.py); its status
+    #: follows its runs.
+    DRIPFEED = "dripfeed"
     #: Stays Active; each post it sees is a child order, charged as it comes
     #: (subscriptions.py).
     SUBSCRIPTION = "subscription"
@@ -91,6 +106,8 @@ class ServiceTerms:
     min: int
     max: int
     dripfeed: bool
+    #: The service's provider takes `runs` itself; otherwise the panel runs a drip-feed.
+    provider_runs: bool = False
 
 
 @dataclass
@@ -103,6 +120,35 @@ class OrderSpec:
     status: OrderStatus = OrderStatus.PENDING
     #: Funds the balance must hold to accept the order (a subscription's first post).
     funds_needed: Decimal = ZERO
+
+
+def checked_remains(order: Order, remains: int) -> int:
+    """`remains` as a fulfiller reports it, if it can be: none to all of what was paid for."""
+    if not 0 <= remains <= order.charged_quantity:
+        raise PanelError(f"remains must be between 0 and {order.charged_quantity}")
+    return remains
+
+
+def expiry_end_of(expiry: dt.date | None) -> dt.datetime | None:
+    """When a subscription's last day (`expiry`, UTC) is over."""
+    if expiry is None:
+        return None
+    return dt.datetime.combine(expiry + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def by_provider_or_hand(
+    service: Service, now: dt.datetime, *, by_hand_next: dt.datetime | None = None
+) -> dict[str, Any]:
+    """An order of `service` queued for its provider, or (none) left to the operator, whom
+    the worker leaves alone until `by_hand_next`."""
+    if service.provider_id is None:
+        return {"forward_state": ForwardState.MANUAL, "next_check_at": by_hand_next}
+    return {
+        "provider_id": service.provider_id,
+        "provider_service_id": service.provider_service_id,
+        "forward_state": ForwardState.QUEUED,
+        "next_check_at": now,
+    }
 
 
 def _check_range(quantity: int, terms: ServiceTerms) -> None:
@@ -126,9 +172,13 @@ class OrderKind:
     #: The list whose lines are counted (Charge.LINES), or whose lines must not all be
     #: blank (a package of comments).
     counted: str = ""
-    #: Takes `runs` and `interval`: one delivery of `quantity` per run.
+    #: Takes `runs` and `interval`: one delivery of `quantity` per run. A provider that takes
+    #: runs gets them with the order; otherwise the order is the type's drip-feed the panel
+    #: runs (`dripfeed.DripfeedKind`).
     dripfeed: bool = False
     drive: Drive = Drive.FORWARD
+    #: A customer may ask for what dropped to be topped up (where the service offers it).
+    refillable: bool = True
 
     # --- placing -----------------------------------------------------------------------
 
@@ -183,10 +233,43 @@ class OrderKind:
             spec.charge = price(terms.rate, spec.charged_quantity)
         spec.funds_needed = spec.charge
 
+    def fulfilment(
+        self, service: Service, fields: Mapping[str, Any], now: dt.datetime
+    ) -> dict[str, Any]:
+        """Who fulfils a new order of the kind (the columns that say so): its provider, or
+        the operator by hand."""
+        return by_provider_or_hand(service, now)
+
     # --- its life ----------------------------------------------------------------------
 
     def can_transition(self, current: str, to: str) -> bool:
         return can_transition(current, to)
+
+    def check_mover(self, order: Order, *, driver: bool) -> None:
+        """Refuse a status change by anyone but the kind's own driver, for a kind whose
+        status follows work the panel does itself (`driver`: the caller is that work)."""
+
+    def refuse_by_hand(self, order: Order, step: str) -> None:
+        """Refuse what the operator would do by hand (`fulfil`, `progress`, `settle`) to an
+        order of this kind that moves some other way."""
+
+    def counters(self, order: Order, to: str, remains: int | None) -> dict[str, Any]:
+        """The delivery counters a move to `to` sets: what that status fixes, or else the
+        `remains` the fulfiller reports."""
+        if to == S.COMPLETED:
+            done: dict[str, Any] = {"remains": 0}
+            if order.runs:
+                done["completed_runs"] = order.runs
+            return done
+        if to == S.CANCELED:
+            return {"remains": order.charged_quantity}
+        if to == S.PARTIAL:
+            if remains is None:
+                raise PanelError("A Partial order needs the quantity that remains undelivered")
+            if not 0 < remains <= order.charged_quantity:
+                raise PanelError(f"remains must be between 1 and {order.charged_quantity}")
+            return {"remains": remains}
+        return {} if remains is None else {"remains": checked_remains(order, remains)}
 
     def refund(self, order: Order, status: str, remains: int) -> Decimal:
         """What a move to `status` gives back: all of the charge, the undelivered part, or
@@ -200,9 +283,20 @@ class OrderKind:
             return min(order.charge, price(order.rate, remains))
         return ZERO
 
+    def stop(self, *, order_id: int, actor: str, reason: str, customer: bool) -> Order | None:
+        """Stop an order of this kind its own way when it is canceled (by the `customer`, or
+        the operator), or None: a plain order is canceled at once if nobody has started it,
+        else on request to its fulfiller (orders.services)."""
+        return None
+
+    def refill_parts(self, order: Order) -> list[int]:
+        """The orders a refill of `order` is passed on as, one part each; none: the refill
+        is passed on (or done by hand) as it is."""
+        return []
+
     def status_reply(self, order: Order, reply: dict[str, Any], children: list[int]) -> None:
         """Add to (or take from) the common `status` fields what this kind reports."""
-        if order.runs:
+        if order.runs:  # a drip-feed its provider runs
             reply["runs"] = str(order.runs)
             reply["completed_runs"] = str(order.completed_runs)
 
@@ -218,77 +312,26 @@ class OrderKind:
             )
         return params
 
+    def rows(self) -> Q:
+        """Its orders, for the worker's queries."""
+        return Q(type=self.type)
 
-@dataclass(frozen=True)
-class SubscriptionKind(OrderKind):
-    """Watches an account and delivers to each new post: Active until it ends, paid and
-    refunded post by post as child orders, never as a whole."""
-
-    optional: tuple[str, ...] = ("posts", "old_posts", "expiry")
-    drive: Drive = Drive.SUBSCRIPTION
-
-    def _price(self, terms: ServiceTerms, request: OrderRequest, spec: OrderSpec) -> None:
-        fields = spec.fields
-        low, high = whole(request, "min"), whole(request, "max")
-        if low < terms.min:
-            raise PanelError(ErrorCode.QUANTITY_LESS, field="min", min=terms.min)
-        if high > terms.max:
-            raise PanelError(ErrorCode.QUANTITY_MORE, field="max", max=terms.max)
-        if low > high:
-            raise PanelError(ErrorCode.MIN_ABOVE_MAX, field="min")
-        delay = whole(request, "delay")
-        if delay not in SUBSCRIPTION_DELAYS:
-            allowed = ", ".join(str(d) for d in SUBSCRIPTION_DELAYS)
-            raise PanelError(ErrorCode.DELAY_NOT_OFFERED, field="delay", allowed=allowed)
-        fields.update(sub_min=low, sub_max=high, sub_delay=delay, link=fields["username"])
-        if request.given("posts"):
-            fields["sub_posts"] = whole(request, "posts", minimum=1)
-        if request.given("old_posts"):
-            fields["sub_old_posts"] = whole(request, "old_posts")
-        if request.given("expiry"):
-            fields["sub_expiry"] = clean_expiry(request)
-        spec.status = OrderStatus.ACTIVE
-        # Paid per post as posts arrive; it must at least afford the largest first one.
-        spec.funds_needed = price(terms.rate, high)
-
-    def can_transition(self, current: str, to: str) -> bool:
-        return can_transition(current, to, subscription=True)
-
-    def refund(self, order: Order, status: str, remains: int) -> Decimal:
-        return ZERO
-
-    def status_reply(self, order: Order, reply: dict[str, Any], children: list[int]) -> None:
-        del reply["start_count"], reply["remains"]
-        reply["posts"] = str(order.posts_delivered)
-        reply["orders"] = children
-        reply["expiry"] = order.sub_expiry.strftime(EXPIRY_FORMAT) if order.sub_expiry else None
-
-    def upstream_params(self, order: Order) -> dict[str, str]:
-        params = super().upstream_params(order)
-        if order.posts_delivered:
-            params.update(_posts_still_to_come(order))
-        return params
+    @property
+    def is_subscription(self) -> bool:
+        return self.drive is Drive.SUBSCRIPTION
 
 
-def _posts_still_to_come(order: Order) -> dict[str, str]:
-    """A subscription placed anew after a pause asks only for the posts it still lacks:
-    old posts are delivered first, so those count against `old_posts` before `posts`."""
-    old = order.sub_old_posts or 0
-    old_done = min(order.posts_delivered, old)
-    new_done = order.posts_delivered - old_done
-    params = {"old_posts": str(old - old_done)}
-    if order.sub_posts is not None:
-        params["posts"] = str(max(order.sub_posts - new_done, 1))
-    return params
-
-
-#: Every kind by its service type.
+#: Every kind a service sells, by its service type.
 KINDS: dict[str, OrderKind] = {}
+#: The drip-feed the panel runs (Drive.DRIPFEED), by the service type whose kind takes `runs`.
+DRIPFEEDS: dict[str, OrderKind] = {}
 
 
 def register(kind: OrderKind) -> OrderKind:
-    """Make `kind` orderable: services of its type are placed, followed and refunded by it."""
-    KINDS[kind.type] = kind
+    """Make `kind` orderable: services of its type are placed, followed and refunded by it.
+    A kind driven run by run (Drive.DRIPFEED) is what orders of its type with `runs` become
+    when the panel runs them."""
+    (DRIPFEEDS if kind.drive is Drive.DRIPFEED else KINDS)[kind.type] = kind
     return kind
 
 
@@ -296,13 +339,29 @@ def kind_for(service_type: str) -> OrderKind:
     return KINDS[service_type]
 
 
+def kind_to_place(terms: ServiceTerms, request: OrderRequest) -> OrderKind:
+    """The kind a request for a service of `terms` is placed as: the type's, or the drip-feed
+    the panel runs when it asks for runs and the service's provider cannot take them."""
+    if request.given("runs") and not terms.provider_runs and terms.type in DRIPFEEDS:
+        return DRIPFEEDS[terms.type]
+    return KINDS[terms.type]
+
+
 def kind_of(order: Order) -> OrderKind:
+    """The kind that runs `order`: a drip-feed the panel runs is one (its forward state says
+    so, from its placing on), any other order is its type's."""
+    if order.forward_state == ForwardState.DRIPFEED:
+        return DRIPFEEDS[order.type]
     return KINDS[order.type]
 
 
-def types_driven(drive: Drive) -> list[str]:
-    """The service types the worker drives the `drive` way, for its queries."""
-    return sorted(t for t, kind in KINDS.items() if kind.drive is drive)
+def orders_driven(drive: Drive) -> Q:
+    """The orders the worker drives the `drive` way, for its queries."""
+    found = Q(pk__in=[])
+    for kind in (*KINDS.values(), *DRIPFEEDS.values()):
+        if kind.drive is drive:
+            found |= kind.rows()
+    return found
 
 
 for _kind in (
@@ -325,6 +384,5 @@ for _kind in (
     ),
     OrderKind(T.POLL, ("link", "quantity", "answer_number")),
     OrderKind(T.INVITES_FROM_GROUPS, ("link", "quantity", "groups")),
-    SubscriptionKind(T.SUBSCRIPTIONS, ("username", "min", "max", "delay")),
 ):
     register(_kind)

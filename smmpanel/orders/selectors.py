@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 
 from smmpanel.accounts.models import Customer
-from smmpanel.orders.kinds import Drive, types_driven
+from smmpanel.orders.kinds import Drive, orders_driven
 from smmpanel.orders.models import Order, Refill
 from smmpanel.orders.states import ACTIVE_REFILL_STATUSES
 
@@ -116,10 +116,10 @@ def customer_dripfeeds(customer: Customer) -> QuerySet[Order]:
 
 def customer_subscriptions(customer: Customer) -> QuerySet[Order]:
     """A customer's subscriptions, with their services."""
-    types = types_driven(Drive.SUBSCRIPTION)
-    # One type today: an equality, which the partial index on it is known to serve.
-    by_type = Q(type=types[0]) if len(types) == 1 else Q(type__in=types)
-    return Order.objects.filter(by_type, customer_id=customer.pk).select_related("service")
+    # The kinds say which orders are subscriptions (today: the one type the index names).
+    return Order.objects.filter(
+        orders_driven(Drive.SUBSCRIPTION), customer_id=customer.pk
+    ).select_related("service")
 
 
 def customer_refills(customer: Customer) -> QuerySet[Refill]:

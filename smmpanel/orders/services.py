@@ -7,9 +7,9 @@ reject a refill) is here too: until an order has a provider, these are its fulfi
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -18,19 +18,19 @@ from django.utils import timezone
 from smmpanel.accounts.models import Customer
 from smmpanel.billing.models import EntryKind
 from smmpanel.billing.services import InsufficientFunds, customer_lock, ledger_post
-from smmpanel.catalog.models import Service
 from smmpanel.catalog.selectors import effective_rate, service_for_customer
 from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import ZERO
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.core.queue import lease_free
-from smmpanel.orders.kinds import KINDS, ServiceTerms, kind_for, kind_of
+from smmpanel.orders.kinds import KINDS, ServiceTerms, checked_remains, kind_of, kind_to_place
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
     ACTIVE_STATUSES,
     FINAL_STATUSES,
+    REFILLABLE,
     REFUND_ALL,
     REFUND_REMAINS,
     OrderStatus,
@@ -45,20 +45,26 @@ def order_place(
     *,
     customer: Customer,
     service_id: int | None,
-    params: OrderRequest | Mapping[str, str],
+    params: OrderRequest,
     actor: str = "api",
 ) -> Order:
     """Check, charge and record a new order; all of it commits together or none of it.
-    `params` is what was asked, typed; a mapping is read as text, as the wire sends it."""
-    request = params if isinstance(params, OrderRequest) else OrderRequest.from_text(params)
+    `params` is what was asked, typed (the API reads it from the wire's text, a page from
+    its form)."""
     service = service_for_customer(customer, service_id) if service_id else None
     if service is None or service.type not in KINDS:
         raise PanelError(ErrorCode.INCORRECT_SERVICE)
     rate = effective_rate(customer, service)
     terms = ServiceTerms(
-        type=service.type, rate=rate, min=service.min, max=service.max, dripfeed=service.dripfeed
+        type=service.type,
+        rate=rate,
+        min=service.min,
+        max=service.max,
+        dripfeed=service.dripfeed,
+        provider_runs=service.provider_id is not None and service.provider_dripfeed,
     )
-    spec = kind_for(service.type).spec(terms, request)
+    kind = kind_to_place(terms, params)
+    spec = kind.spec(terms, params)
 
     with transaction.atomic(durable=True):
         locked = customer_lock(customer.pk)
@@ -84,11 +90,7 @@ def order_place(
             charged_quantity=spec.charged_quantity,
             charge=spec.charge,
             remains=spec.charged_quantity,
-            **fulfilment_of(
-                service,
-                dripfeed=bool(spec.fields.get("runs")),
-                expiry=spec.fields.get("sub_expiry"),
-            ),
+            **kind.fulfilment(service, spec.fields, timezone.now()),
             **spec.fields,
         )
         if spec.charge > ZERO:
@@ -102,30 +104,6 @@ def order_place(
         OrderEvent.objects.create(order=order, kind="placed", to_status=order.status, actor=actor)
     customer.balance = locked.balance
     return order
-
-
-def fulfilment_of(
-    service: Service,
-    *,
-    dripfeed: bool = False,
-    expiry: date | None = None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """How a new order of `service` will be fulfilled: queued for its provider, or by hand.
-    A drip-feed the provider cannot take is run by the panel, run by run (dripfeed.py); a
-    subscription by hand is looked at by the worker when its `expiry` day is over."""
-    now = now or timezone.now()
-    upstream = service.provider_id is not None
-    if dripfeed and not (upstream and service.provider_dripfeed):
-        return {"forward_state": ForwardState.DRIPFEED, "next_check_at": now}
-    if not upstream:
-        return {"forward_state": ForwardState.MANUAL, "next_check_at": expiry_end_of(expiry)}
-    return {
-        "provider_id": service.provider_id,
-        "provider_service_id": service.provider_service_id,
-        "forward_state": ForwardState.QUEUED,
-        "next_check_at": now,
-    }
 
 
 def refund_amount(order: Order, status: str, remains: int) -> Decimal:
@@ -145,7 +123,7 @@ def order_transition(
     data: Mapping[str, Any] | None = None,
     guard: Q | None = None,
     extra: Mapping[str, Any] | None = None,
-    dripfeed_driver: bool = False,
+    driver: bool = False,
 ) -> Order:
     """Move an order to `to` and refund what that status implies, exactly once: in a
     transaction of its own, the customer (when `to` can refund) and then the order locked.
@@ -171,7 +149,7 @@ def order_transition(
             data=data,
             guard=guard,
             extra=extra,
-            dripfeed_driver=dripfeed_driver,
+            driver=driver,
         )
 
 
@@ -188,15 +166,15 @@ def order_transition_locked(
     data: Mapping[str, Any] | None = None,
     guard: Q | None = None,
     extra: Mapping[str, Any] | None = None,
-    dripfeed_driver: bool = False,
+    driver: bool = False,
 ) -> Order:
     """The one writer of an order's status, inside the caller's transaction: `order` was
     read under its row lock, and `customer` too (locked before it) when `to` can refund.
 
     `guard` adds conditions the row must still meet (e.g. "not being sent upstream");
-    `extra` sets more columns in the same update (the worker's bookkeeping). A drip-feed
-    the panel runs is moved only by its driver (`dripfeed_driver`): its status follows
-    its runs, and others stop it with a cancel request.
+    `extra` sets more columns in the same update (the worker's bookkeeping). An order whose
+    kind drives it (a drip-feed the panel runs: its status follows its runs) is moved only
+    by that driver (`driver`); others stop it with a cancel.
 
     The update is conditional on the status read under the lock, and a refund is a ledger
     entry unique per order and cause: two racing callers cannot both succeed, and a retry
@@ -204,40 +182,23 @@ def order_transition_locked(
     """
     order_id = order.pk
     current = OrderStatus(order.status)
-    if order.forward_state == ForwardState.DRIPFEED and not dripfeed_driver:
-        raise ConflictError(
-            f"Order #{order_id} is a drip-feed the panel sends run by run: its status "
-            "follows its runs; stop it with a cancel instead"
-        )
+    kind = kind_of(order)
+    kind.check_mover(order, driver=driver)
     if expected is not None and current != expected:
         raise ConflictError(f"Order #{order_id} is {current}, not {expected}")
-    if not kind_of(order).can_transition(current, to):
+    if not kind.can_transition(current, to):
         raise ConflictError(f"Order #{order_id} cannot go from {current} to {to}")
 
-    changes: dict[str, Any] = {"status": to, "updated_at": timezone.now()}
-    if order.is_subscription:
-        pass
-    elif to == S.COMPLETED:
-        changes["remains"] = 0
-        if order.runs:
-            changes["completed_runs"] = order.runs
-    elif to == S.CANCELED:
-        changes["remains"] = order.charged_quantity
-    elif to == S.PARTIAL:
-        if remains is None:
-            raise PanelError("A Partial order needs the quantity that remains undelivered")
-        if not 0 < remains <= order.charged_quantity:
-            raise PanelError(f"remains must be between 1 and {order.charged_quantity}")
-        changes["remains"] = remains
-    changes.update(
-        _progress_changes(
-            order,
-            # The status above fixed what remains (or, for subscriptions, nothing does).
-            remains=None if "remains" in changes or order.is_subscription else remains,
-            start_count=start_count,
-            completed_runs=completed_runs,
-        )
-    )
+    changes: dict[str, Any] = {
+        "status": to,
+        "updated_at": timezone.now(),
+        # What remains is fixed by the status, or reported; the kind says which (or, for a
+        # subscription, that nothing is counted on it).
+        **kind.counters(order, to, remains),
+        **_progress_changes(
+            order, remains=None, start_count=start_count, completed_runs=completed_runs
+        ),
+    }
     if to in FINAL_STATUSES:
         changes["finished_at"] = changes["updated_at"]
         changes["next_check_at"] = None  # nothing left for the worker to do
@@ -247,7 +208,7 @@ def order_transition_locked(
     won = (rows.filter(guard) if guard is not None else rows).update(**changes)
     if not won:
         raise ConflictError(f"Order #{order_id} changed while it was being updated")
-    refund = refund_amount(order, to, changes.get("remains", order.remains))
+    refund = kind.refund(order, to, changes.get("remains", order.remains))
     if refund > ZERO:
         if customer is None or customer.pk != order.customer_id:
             raise RuntimeError("a refunding transition needs the order's customer locked")
@@ -280,9 +241,7 @@ def _progress_changes(
     """The delivery counters given, checked against the order; the ones not given are left."""
     changes: dict[str, Any] = {}
     if remains is not None:
-        if not 0 <= remains <= order.charged_quantity:
-            raise PanelError(f"remains must be between 0 and {order.charged_quantity}")
-        changes["remains"] = remains
+        changes["remains"] = checked_remains(order, remains)
     if start_count is not None:
         if not 0 <= start_count <= MAX_WHOLE:
             raise PanelError("start_count must be zero or more")
@@ -319,8 +278,7 @@ def order_progress(
         )
     if order.status not in (S.IN_PROGRESS, S.PROCESSING):
         raise ConflictError(f"Order #{order_id} is {order.status}; progress is for running orders")
-    if order.forward_state == ForwardState.DRIPFEED:
-        raise ConflictError(f"Order #{order_id} is a drip-feed: record progress on its runs")
+    kind_of(order).refuse_by_hand(order, "progress")
     changes: dict[str, Any] = {
         "updated_at": timezone.now(),
         **_progress_changes(
@@ -401,10 +359,7 @@ def order_fulfil(
     """The operator, fulfilling an order by hand, starts, completes or ends it Partial.
     Only an order nobody else fulfils: not one at a provider, nor a subscription."""
     order = _operator_order(order_id)
-    if order.is_subscription:
-        raise ConflictError(
-            f"Order #{order_id} is a subscription: pause, resume, stop or expire it instead"
-        )
+    kind_of(order).refuse_by_hand(order, "fulfil")
     if to not in BY_HAND:
         raise PanelError(f"{to} is not a step of fulfilment by hand")
     _refuse_at_provider(order)
@@ -428,12 +383,11 @@ def order_cancel(*, order_id: int, actor: str) -> Order:
     order = _operator_order(order_id)
     if order.status not in ACTIVE_STATUSES:
         raise PanelError(ErrorCode.CANCEL_FINISHED)
-    if order.is_subscription:
-        return STOPS["subscription"](
-            order_id=order_id, actor=actor, reason="stopped by the operator"
-        )
-    if order.forward_state == ForwardState.DRIPFEED:
-        return STOPS["dripfeed"](order_id=order_id, actor=actor, reason="stopped by the operator")
+    stopped = kind_of(order).stop(
+        order_id=order_id, actor=actor, reason="stopped by the operator", customer=False
+    )
+    if stopped is not None:
+        return stopped
     if order.forward_state == ForwardState.MANUAL:
         # The operator is its fulfiller: the cancel is the outcome.
         return order_transition(
@@ -472,8 +426,7 @@ def order_settle(
     if to not in SETTLED:
         raise PanelError("An order is settled as Completed, Partial or Canceled")
     order = _operator_order(order_id)
-    if order.is_subscription:
-        raise ConflictError(f"Order #{order_id} is a subscription: stop or expire it instead")
+    kind_of(order).refuse_by_hand(order, "settle")
     if order.forward_state == ForwardState.SENDING:
         raise ConflictError(
             f"Order #{order_id} is being sent to its provider right now; try again in a moment"
@@ -544,11 +497,11 @@ def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str
     refusal = order_cancel_refusal(order)
     if refusal is not None:
         raise PanelError(refusal)
-    if order.is_subscription:
-        # Stops at once: nothing of it is refundable, and no further post is charged.
-        return STOPS["subscription"](
-            order_id=order.pk, actor=actor, reason="canceled by the customer"
-        )
+    stopped = kind_of(order).stop(
+        order_id=order.pk, actor=actor, reason="canceled by the customer", customer=True
+    )
+    if stopped is not None:
+        return stopped
     return _cancel(order, actor=actor, reason="canceled by the customer")
 
 
@@ -569,7 +522,8 @@ def _cancel(order: Order, *, actor: str, reason: str) -> Order:
                 data={"reason": reason},
                 # Never while a worker may be sending it: then it is a request like any other.
                 guard=Q(forward_state__in=unstarted) & lease_free(now),
-                dripfeed_driver=True,
+                # A drip-feed not started is canceled here, in place of its runs' driver.
+                driver=True,
                 extra={
                     "next_check_at": None,
                     **(
@@ -615,16 +569,12 @@ def _cancel(order: Order, *, actor: str, reason: str) -> Order:
     return order
 
 
-#: What a refill may be asked for: what was delivered, in full or in part, may drop.
-REFILLABLE = frozenset({S.COMPLETED, S.PARTIAL})
-
-
 def refill_refusal(order: Order, *, now: datetime, refill_open: bool) -> ErrorCode | None:
     """Why a customer's refill of `order` would be refused at `now`, or None when it would be
     taken: `refill_request`'s rule, read without writing anything, so that a page offers a
     refill exactly where the API would take one. `refill_open`: the order has a refill still
     Pending or In progress. Needs `order.service` loaded."""
-    if not order.service.refill or order.is_subscription:
+    if not order.service.refill or not kind_of(order).refillable:
         return ErrorCode.REFILL_UNAVAILABLE
     if order.status not in REFILLABLE:
         return ErrorCode.REFILL_NOT_COMPLETED
@@ -642,6 +592,7 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
     one open refill per order. An order at a provider has its refill passed on by the worker;
     any other waits for the operator."""
     order = _customer_order(customer, order_id)
+    kind = kind_of(order)
     try:
         with transaction.atomic(durable=True):
             now = timezone.now()
@@ -652,7 +603,7 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
             if refusal is not None:
                 raise PanelError(refusal)
             upstream = order.provider_order_id is not None
-            runs = _refillable_runs(order) if order.forward_state == ForwardState.DRIPFEED else []
+            runs = kind.refill_parts(order)
             refill = Refill.objects.create(
                 order_id=order.pk,
                 customer_id=customer.pk,
@@ -687,19 +638,6 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
         # The partial unique index caught a concurrent request for the same order.
         raise PanelError(ErrorCode.REFILL_RUNNING) from None
     return refill
-
-
-def _refillable_runs(order: Order) -> list[int]:
-    """The runs of a panel-run drip-feed its refill passes on to their provider: delivered
-    (in full or in part), at a provider, and with no refill of their own open."""
-    return list(
-        Order.objects.filter(
-            parent_id=order.pk, status__in=REFILLABLE, provider_order_id__isnull=False
-        )
-        .exclude(refills__status__in=ACTIVE_REFILL_STATUSES)
-        .order_by("id")
-        .values_list("id", flat=True)
-    )
 
 
 def _refill_follow_parts(parent_id: int, actor: str) -> None:
@@ -752,7 +690,7 @@ def refill_transition(*, refill_id: int, to: RefillStatus, actor: str) -> Refill
     return refill
 
 
-# -- what the modules above this one add: hooks, stops, and a date ---------------------------
+# -- what the modules above this one add: hooks -----------------------------------------------
 
 #: Run by `order_transition_locked` after every status change, inside its transaction, as
 #: `(order, from, to, now)` with `order` already showing the change. The modules that sit above
@@ -767,19 +705,3 @@ def order_transition_hook(hook: TransitionHook) -> TransitionHook:
     if hook not in AFTER_TRANSITION:
         AFTER_TRANSITION.append(hook)
     return hook
-
-
-class Stop(Protocol):
-    def __call__(self, *, order_id: int, actor: str, reason: str) -> Order: ...
-
-
-#: How a cancel stops an order that does not end by a plain cancel: "subscription" (ends at
-#: once), "dripfeed" (a drip-feed the panel runs stops its runs). Registered by those modules.
-STOPS: dict[str, Stop] = {}
-
-
-def expiry_end_of(expiry: date | None) -> datetime | None:
-    """When a subscription's last day (`expiry`, UTC) is over."""
-    if expiry is None:
-        return None
-    return datetime.combine(expiry + timedelta(days=1), time(), tzinfo=UTC)

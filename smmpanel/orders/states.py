@@ -63,6 +63,8 @@ FINAL_STATUSES = frozenset({S.COMPLETED, S.PARTIAL, S.CANCELED, S.EXPIRED})
 #: Statuses that give money back, and what part: the whole charge or the undelivered rest.
 REFUND_ALL = frozenset({S.CANCELED})
 REFUND_REMAINS = frozenset({S.PARTIAL})
+#: What a refill may be asked for: what was delivered, in full or in part, may drop.
+REFILLABLE = frozenset({S.COMPLETED, S.PARTIAL})
 
 REFILL_TRANSITIONS: dict[RefillStatus, frozenset[RefillStatus]] = {
     RefillStatus.PENDING: frozenset(

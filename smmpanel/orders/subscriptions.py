@@ -18,8 +18,11 @@ Statuses: Active, Paused, Completed (all posts done), Expired (past `expiry`), C
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -31,14 +34,24 @@ from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import ZERO, price, quantize
 from smmpanel.core.queue import lease_free
-from smmpanel.orders.models import ForwardState, Order, OrderEvent
-from smmpanel.orders.services import (
-    STOPS,
+from smmpanel.orders.kinds import (
+    Drive,
+    OrderKind,
+    OrderSpec,
+    ServiceTerms,
+    by_provider_or_hand,
     expiry_end_of,
-    order_transition,
-    order_transition_locked,
+    orders_driven,
+    register,
 )
-from smmpanel.orders.states import OrderStatus
+from smmpanel.orders.models import ForwardState, Order, OrderEvent
+from smmpanel.orders.request import EXPIRY_FORMAT, OrderRequest
+from smmpanel.orders.services import order_transition, order_transition_locked
+from smmpanel.orders.states import OrderStatus, can_transition
+from smmpanel.orders.validation import SUBSCRIPTION_DELAYS, clean_expiry, whole
+
+if TYPE_CHECKING:
+    from smmpanel.catalog.models import Service
 
 S = OrderStatus
 F_ = ForwardState
@@ -50,8 +63,99 @@ PAUSED_FOR_FUNDS = "funds"
 PAUSED_BY_OPERATOR = "operator"
 
 
+@dataclass(frozen=True)
+class SubscriptionKind(OrderKind):
+    """Watches an account and delivers to each new post: Active until it ends, paid and
+    refunded post by post as child orders, never as a whole (this module drives it)."""
+
+    optional: tuple[str, ...] = ("posts", "old_posts", "expiry")
+    drive: Drive = Drive.SUBSCRIPTION
+    refillable: bool = False
+
+    def _price(self, terms: ServiceTerms, request: OrderRequest, spec: OrderSpec) -> None:
+        fields = spec.fields
+        low, high = whole(request, "min"), whole(request, "max")
+        if low < terms.min:
+            raise PanelError(ErrorCode.QUANTITY_LESS, field="min", min=terms.min)
+        if high > terms.max:
+            raise PanelError(ErrorCode.QUANTITY_MORE, field="max", max=terms.max)
+        if low > high:
+            raise PanelError(ErrorCode.MIN_ABOVE_MAX, field="min")
+        delay = whole(request, "delay")
+        if delay not in SUBSCRIPTION_DELAYS:
+            allowed = ", ".join(str(d) for d in SUBSCRIPTION_DELAYS)
+            raise PanelError(ErrorCode.DELAY_NOT_OFFERED, field="delay", allowed=allowed)
+        fields.update(sub_min=low, sub_max=high, sub_delay=delay, link=fields["username"])
+        if request.given("posts"):
+            fields["sub_posts"] = whole(request, "posts", minimum=1)
+        if request.given("old_posts"):
+            fields["sub_old_posts"] = whole(request, "old_posts")
+        if request.given("expiry"):
+            fields["sub_expiry"] = clean_expiry(request)
+        spec.status = OrderStatus.ACTIVE
+        # Paid per post as posts arrive; it must at least afford the largest first one.
+        spec.funds_needed = price(terms.rate, high)
+
+    def fulfilment(
+        self, service: Service, fields: Mapping[str, Any], now: datetime
+    ) -> dict[str, Any]:
+        # By hand, the worker looks at it when its expiry day is over.
+        return by_provider_or_hand(
+            service, now, by_hand_next=expiry_end_of(fields.get("sub_expiry"))
+        )
+
+    def can_transition(self, current: str, to: str) -> bool:
+        return can_transition(current, to, subscription=True)
+
+    def refuse_by_hand(self, order: Order, step: str) -> None:
+        if step == "fulfil":
+            raise ConflictError(
+                f"Order #{order.pk} is a subscription: pause, resume, stop or expire it instead"
+            )
+        if step == "settle":
+            raise ConflictError(f"Order #{order.pk} is a subscription: stop or expire it instead")
+
+    def counters(self, order: Order, to: str, remains: int | None) -> dict[str, Any]:
+        return {}  # its posts' orders count their own delivery
+
+    def refund(self, order: Order, status: str, remains: int) -> Decimal:
+        return ZERO
+
+    def stop(self, *, order_id: int, actor: str, reason: str, customer: bool) -> Order | None:
+        # Stops at once, whoever asks: nothing of it is refundable, and no further post is
+        # charged; one at a provider is canceled there by the worker.
+        return subscription_stop(order_id=order_id, actor=actor, reason=reason)
+
+    def status_reply(self, order: Order, reply: dict[str, Any], children: list[int]) -> None:
+        del reply["start_count"], reply["remains"]
+        reply["posts"] = str(order.posts_delivered)
+        reply["orders"] = children
+        reply["expiry"] = order.sub_expiry.strftime(EXPIRY_FORMAT) if order.sub_expiry else None
+
+    def upstream_params(self, order: Order) -> dict[str, str]:
+        params = super().upstream_params(order)
+        if order.posts_delivered:
+            params.update(_posts_still_to_come(order))
+        return params
+
+
+def _posts_still_to_come(order: Order) -> dict[str, str]:
+    """A subscription placed anew after a pause asks only for the posts it still lacks:
+    old posts are delivered first, so those count against `old_posts` before `posts`."""
+    old = order.sub_old_posts or 0
+    old_done = min(order.posts_delivered, old)
+    new_done = order.posts_delivered - old_done
+    params = {"old_posts": str(old - old_done)}
+    if order.sub_posts is not None:
+        params["posts"] = str(max(order.sub_posts - new_done, 1))
+    return params
+
+
+register(SubscriptionKind(ServiceType.SUBSCRIPTIONS, ("username", "min", "max", "delay")))
+
+
 def _subscription(order_id: int) -> Order:
-    order = Order.objects.filter(pk=order_id, type=ServiceType.SUBSCRIPTIONS).first()
+    order = Order.objects.filter(orders_driven(Drive.SUBSCRIPTION), pk=order_id).first()
     if order is None:
         raise PanelError(ErrorCode.INCORRECT_ORDER)
     return order
@@ -357,6 +461,3 @@ def subscription_chores(*, order_id: int, owner: str) -> None:
     Order.objects.filter(pk=order_id, lease_owner=owner).update(
         next_check_at=chores_at(order, order.paused_for, now), **release
     )
-
-
-STOPS["subscription"] = subscription_stop

@@ -16,6 +16,7 @@ C = ErrorCode
 
 WORDS: dict[ErrorCode, Promise] = {
     C.INVALID_KEY: _("Invalid API key"),
+    C.TOO_MANY_REQUESTS: _("Too many requests. Please wait a moment and try again."),
     C.INCORRECT_REQUEST: _("Incorrect request"),
     C.MALFORMED_BODY: _("Malformed request"),
     C.JSON_TOO_DEEP: _("Malformed request"),
@@ -53,6 +54,12 @@ WORDS: dict[ErrorCode, Promise] = {
     C.CANCEL_UNAVAILABLE: _("Cancel is not available for this service."),
     C.CANCEL_FINISHED: _("The order is already finished."),
     C.CANCEL_REQUESTED: _("A cancel is already requested for this order."),
+    C.PAYMENT_METHOD_UNAVAILABLE: _("This payment method is not available."),
+    C.PAYMENT_AMOUNT_INVALID: _("Enter an amount with at most {places} decimals."),
+    C.PAYMENT_AMOUNT_LESS: _("The minimum amount is {min}."),
+    C.PAYMENT_AMOUNT_MORE: _("The maximum amount is {max}."),
+    C.PAYMENT_REFERENCE_MISSING: _("Enter the reference of your transfer."),
+    C.PAYMENT_GATEWAY_FAILED: _("The payment could not be started. Please try again later."),
 }
 
 

@@ -39,3 +39,8 @@ MAIN += [
     ("web:subscriptions", _("Subscriptions")),
     ("web:refills", _("Refills")),
 ]
+
+# Services, tickets, API and account pages.
+MAIN += [("web:services", _("Services")), ("web:tickets", _("Tickets"))]
+PUBLIC += [("web:services", _("Services")), ("web:api", _("API"))]
+ACCOUNT += [("web:account", _("Account")), ("web:api", _("API"))]

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from django.urls import path
 
-from smmpanel.web.views import home, orders
+from smmpanel.web.views import account, api_docs, home, language, orders, services, tickets
 
 app_name = "web"
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("language", language.set_language, name="set_language"),
+    path("services", services.services, name="services"),
+    path("api", api_docs.api_docs, name="api"),
+    path("account", account.account, name="account"),
+    path("tickets", tickets.ticket_list, name="tickets"),
+    path("tickets/new", tickets.ticket_new, name="ticket_new"),
+    path("tickets/<int:ticket_id>", tickets.ticket_detail, name="ticket"),
+    path("tickets/<int:ticket_id>/close", tickets.ticket_close_view, name="ticket_close"),
     path("orders", orders.orders, name="orders"),
     path("orders/<int:order_id>", orders.order_detail, name="order_detail"),
     path("orders/<int:order_id>/cancel", orders.order_cancel, name="order_cancel"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from smmpanel.core.errors import TEXTS, ErrorCode, PanelError
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_place
 from tests.api_v2.conftest import LINK, Caller, err
 from tests.factories import make_service
@@ -39,7 +40,7 @@ def test_a_refusal_names_its_code_and_field_and_the_reply_its_words(me: Caller) 
         "Quantity less than minimal 10"
     )
     with pytest.raises(PanelError) as caught:
-        order_place(customer=me.customer, service_id=service.pk, params={"link": LINK})
+        order_place(customer=me.customer, service_id=service.pk, params=OrderRequest(link=LINK))
     assert (caught.value.code, caught.value.field) == (C.MISSING_PARAMETER, "quantity")
     assert caught.value.message == "Missing required parameter: quantity"
 

@@ -18,6 +18,7 @@ from smmpanel.core.errors import ConflictError
 from smmpanel.core.money import price
 from smmpanel.fulfillment.worker import Worker
 from smmpanel.orders.models import Order, OrderEvent
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_cancel_request, order_place, order_transition
 from smmpanel.orders.states import OrderStatus
 from smmpanel.orders.subscriptions import subscription_post_seen, subscription_stop
@@ -39,12 +40,7 @@ def _drips(n: int, runs: int = 3):
         order_place(
             customer=customer,
             service_id=service.pk,
-            params={
-                "link": f"https://e.x/d{i}",
-                "quantity": "100",
-                "runs": str(runs),
-                "interval": "10",
-            },
+            params=OrderRequest(link=f"https://e.x/d{i}", quantity=100, runs=runs, interval=10),
         )
         for i in range(n)
     ]
@@ -140,7 +136,7 @@ def _subscription(balance: str):
     sub = order_place(
         customer=customer,
         service_id=service.pk,
-        params={"username": "racer", "min": "100", "max": "200", "delay": "0"},
+        params=OrderRequest(username="racer", min=100, max=200, delay=0),
     )
     return customer, sub
 

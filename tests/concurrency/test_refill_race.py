@@ -7,6 +7,7 @@ import pytest
 from smmpanel.core import errors
 from smmpanel.core.errors import PanelError
 from smmpanel.orders.models import OrderEvent, Refill
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_place, order_transition, refill_request
 from smmpanel.orders.states import OrderStatus, RefillStatus
 from tests.concurrency.race import post_all, race
@@ -20,7 +21,7 @@ def _completed_order(link: str = "https://instagram.com/p/refill"):
     customer, key = make_customer("10")
     service = make_service(rate="0.90", refill=True)
     order = order_place(
-        customer=customer, service_id=service.pk, params={"link": link, "quantity": "1000"}
+        customer=customer, service_id=service.pk, params=OrderRequest(link=link, quantity=1000)
     )
     order_transition(order_id=order.pk, to=OrderStatus.COMPLETED, actor="test")
     return customer, key, order

@@ -12,6 +12,7 @@ from smmpanel.billing.services import ledger_verify
 from smmpanel.core import errors
 from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.orders.models import Order, OrderEvent
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_cancel_request, order_transition
 from smmpanel.orders.states import OrderStatus
 from tests.concurrency.race import post_all, race
@@ -34,7 +35,7 @@ def _orders(n: int, *, status: S = S.PENDING):
         order = order_place(
             customer=customer,
             service_id=service.pk,
-            params={"link": f"https://instagram.com/p/r{i}", "quantity": "1000"},
+            params=OrderRequest(link=f"https://instagram.com/p/r{i}", quantity=1000),
         )
         if status != S.PENDING:
             order = order_transition(order_id=order.pk, to=status, actor="test")

@@ -14,6 +14,7 @@ import pytest
 from smmpanel.catalog.models import Service, ServiceType
 from smmpanel.fulfillment.worker import Worker, WorkerConfig
 from smmpanel.orders.models import Order
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_place
 from smmpanel.providers.client import ProviderClient
 from smmpanel.providers.models import Provider
@@ -99,7 +100,7 @@ def place(customer, service: Service, **params: str) -> Order:
     return order_place(
         customer=customer,
         service_id=service.pk,
-        params={"link": new_link(), **PARAMS[service.type], **params},
+        params=OrderRequest.from_text({"link": new_link(), **PARAMS[service.type], **params}),
     )
 
 

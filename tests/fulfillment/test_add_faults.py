@@ -23,6 +23,7 @@ from django.utils import timezone
 from smmpanel.billing.models import LedgerEntry
 from smmpanel.fulfillment.worker import Worker
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_place
 from smmpanel.providers.client import ProviderClient
 from smmpanel.providers.models import Provider
@@ -103,7 +104,7 @@ def place(provider: Provider) -> Order:
     return order_place(
         customer=customer,
         service_id=service.pk,
-        params={"link": f"https://example.com/p/{next(_links)}", "quantity": "1000"},
+        params=OrderRequest(link=f"https://example.com/p/{next(_links)}", quantity=1000),
     )
 
 

@@ -15,6 +15,7 @@ from smmpanel.core.errors import ConflictError, PanelError
 from smmpanel.fulfillment.worker import Worker
 from smmpanel.orders.held import held_attach, held_refund, held_resend
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_cancel_request, order_place
 from smmpanel.orders.subscriptions import subscription_pause, subscription_stop
 from smmpanel.providers.models import Provider
@@ -37,14 +38,14 @@ def provider_service(name: str = "Upstream", type: str = ServiceType.DEFAULT) ->
 def held_orders(service: Service, n: int, customer=None) -> list[Order]:
     """What a worker killed while sending leaves: orders that may exist upstream, held."""
     customer = customer or make_customer("100")[0]
-    subscription = {"username": "star", "min": "100", "max": "200", "delay": "0"}
+    subscription = OrderRequest(username="star", min=100, max=200, delay=0)
     orders = [
         order_place(
             customer=customer,
             service_id=service.pk,
             params=subscription
             if service.type == ServiceType.SUBSCRIPTIONS
-            else {"link": f"https://e.x/held/{service.pk}/{i}", "quantity": "100"},
+            else OrderRequest(link=f"https://e.x/held/{service.pk}/{i}", quantity=100),
         )
         for i in range(n)
     ]

@@ -15,6 +15,7 @@ from smmpanel.catalog.models import Service
 from smmpanel.core.money import price
 from smmpanel.orders.held import held_refund
 from smmpanel.orders.models import ForwardState, Order, Refill
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_cancel_request, order_place, refill_request
 from smmpanel.providers.models import Provider
 from tests.factories import make_customer
@@ -46,12 +47,7 @@ def place_drip(customer, service: Service, *, runs: int, quantity: int = 200) ->
     return order_place(
         customer=customer,
         service_id=service.pk,
-        params={
-            "link": new_link(),
-            "quantity": str(quantity),
-            "runs": str(runs),
-            "interval": "1",
-        },
+        params=OrderRequest(link=new_link(), quantity=quantity, runs=runs, interval=1),
     )
 
 
@@ -164,8 +160,8 @@ def place_subscription(customer, service: Service, **params: str) -> Order:
     return order_place(
         customer=customer,
         service_id=service.pk,
-        params={"username": f"acct{new_link()[-12:]}", "min": "100", "max": "300",
-                "delay": "0", **params},
+        params=OrderRequest.from_text({"username": f"acct{new_link()[-12:]}", "min": "100",
+                                       "max": "300", "delay": "0", **params}),
     )  # fmt: skip
 
 

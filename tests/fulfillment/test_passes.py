@@ -16,6 +16,7 @@ from smmpanel.fulfillment.worker import Worker
 from smmpanel.orders import services
 from smmpanel.orders.dripfeed import dripfeed_wake
 from smmpanel.orders.models import Order
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_place, order_transition
 from smmpanel.orders.states import OrderStatus, can_transition
 from tests.factories import make_customer, make_service
@@ -59,7 +60,7 @@ def test_after_transition_hooks_run_inside_the_transition_and_see_its_result(mon
     order = order_place(
         customer=customer,
         service_id=make_service().pk,
-        params={"link": "https://example.com/p/1", "quantity": "100"},
+        params=OrderRequest(link="https://example.com/p/1", quantity=100),
     )
     seen: list[tuple[int, str, str, str]] = []
 

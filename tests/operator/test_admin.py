@@ -13,6 +13,7 @@ from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import ServiceType
 from smmpanel.core.money import price
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_place, order_transition, refill_request
 from smmpanel.orders.states import OrderStatus
 from tests.factories import make_customer, make_service
@@ -34,7 +35,7 @@ def _order(balance: str = "10", quantity: str = "1000"):
     order = order_place(
         customer=customer,
         service_id=service.pk,
-        params={"link": f"https://e.x/{Order.objects.count()}", "quantity": quantity},
+        params=OrderRequest(link=f"https://e.x/{Order.objects.count()}", quantity=int(quantity)),
     )
     return customer, order
 
@@ -119,7 +120,7 @@ def _subscription(balance: str = "10"):
     order = order_place(
         customer=customer,
         service_id=service.pk,
-        params={"username": "star", "min": "100", "max": "200", "delay": "0"},
+        params=OrderRequest(username="star", min=100, max=200, delay=0),
     )
     return customer, order
 
@@ -157,7 +158,7 @@ def test_cancel_action_on_a_drip_feed_stops_its_runs(operator):
     order = order_place(
         customer=customer,
         service_id=service.pk,
-        params={"link": "https://e.x/drip", "quantity": "100", "runs": "3", "interval": "60"},
+        params=OrderRequest(link="https://e.x/drip", quantity=100, runs=3, interval=60),
     )
     worker = Worker(name="admin-test", config=fast_config())
     worker.dripfeed_pass()

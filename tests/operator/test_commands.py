@@ -17,6 +17,7 @@ from smmpanel.billing.models import LedgerEntry
 from smmpanel.catalog.models import Service, ServiceType
 from smmpanel.core.money import price
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_place
 from smmpanel.providers.models import Provider
 from tests.factories import make_customer, make_service
@@ -78,7 +79,7 @@ def test_order_set_fulfils_by_hand_with_refunds():
     order = order_place(
         customer=customer,
         service_id=service.pk,
-        params={"link": "https://a.b/c", "quantity": "500"},
+        params=OrderRequest(link="https://a.b/c", quantity=500),
     )
     run("order_set", str(order.pk), "start", "--start-count", "120")
     run("order_set", str(order.pk), "progress", "--remains", "300")
@@ -200,7 +201,7 @@ def _subscription_at_provider(sim, provider, worker) -> Order:
     sub = order_place(
         customer=customer,
         service_id=Service.objects.get(provider=provider, provider_service_id=16).pk,
-        params={"username": "console.star", "min": "100", "max": "300", "delay": "0"},
+        params=OrderRequest(username="console.star", min=100, max=300, delay=0),
     )
     drive(worker, lambda: Order.objects.get(pk=sub.pk).forward_state == ForwardState.SENT)
     return Order.objects.get(pk=sub.pk)
@@ -248,7 +249,7 @@ def test_order_set_of_an_order_step_on_a_subscription_is_refused(step):
     sub = order_place(
         customer=customer,
         service_id=service.pk,
-        params={"username": "star", "min": "100", "max": "200", "delay": "0"},
+        params=OrderRequest(username="star", min=100, max=200, delay=0),
     )
     with pytest.raises(CommandError, match="subscription"):
         run("order_set", str(sub.pk), step, "--remains", "1")

@@ -130,3 +130,12 @@ def test_a_seed_stopped_before_its_end_is_finished_by_the_next_run(var):
     assert Customer.objects.count() == 1 and key in out
     assert customer_by_api_key(key).user.username == "demo"
     assert admin().is_superuser and Service.objects.exists()
+
+
+def test_the_demo_customer_can_log_in_to_the_pages_with_the_printed_password(var, client):
+    printed = seed()
+    password = (var / "demo-customer-password").read_text().strip()
+    assert f"user: demo   password: {password}" in printed
+    response = client.post("/accounts/login/", {"login": "demo", "password": password})
+    assert response.status_code == 302
+    assert client.get("/accounts/email/").status_code == 200

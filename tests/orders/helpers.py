@@ -8,6 +8,7 @@ from smmpanel.accounts.models import Customer
 from smmpanel.billing.models import EntryKind, LedgerEntry
 from smmpanel.catalog.models import Service, ServiceType
 from smmpanel.orders.models import Order
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_place
 
 T = ServiceType
@@ -25,7 +26,11 @@ def entries(order: Order, kind: EntryKind) -> list[LedgerEntry]:
 
 
 def place(customer: Customer, service: Service, **params: str) -> Order:
-    return order_place(customer=customer, service_id=service.pk, params=params)
+    """Place an order from `add`'s parameters as the wire sends them (text), read as the
+    API reads them: the validation tests speak the wire's strings."""
+    return order_place(
+        customer=customer, service_id=service.pk, params=OrderRequest.from_text(params)
+    )
 
 
 def params_for(type: str, *, quantity: str = "100", link: str = LINK) -> dict[str, str]:

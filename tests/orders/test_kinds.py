@@ -1,5 +1,6 @@
 """The kinds registry is the one place an order type is defined: a toy kind added there
-alone is placed, charged, reported, forwarded, completed and refunded by its own rules."""
+alone is placed, charged, reported, forwarded, completed and refunded by its own rules, and
+stopped its own way. The drip-feed the panel runs is a kind of that registry too."""
 
 from __future__ import annotations
 
@@ -16,12 +17,22 @@ from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import ErrorCode, PanelError
 from smmpanel.core.money import ZERO, price
 from smmpanel.fulfillment.forwarding import upstream_params
-from smmpanel.orders import kinds
-from smmpanel.orders.kinds import KINDS, OrderKind, OrderSpec, ServiceTerms, register
-from smmpanel.orders.models import Order
+from smmpanel.orders.kinds import (
+    DRIPFEEDS,
+    KINDS,
+    Drive,
+    OrderKind,
+    OrderSpec,
+    ServiceTerms,
+    kind_of,
+    orders_driven,
+    register,
+)
+from smmpanel.orders.models import ForwardState, Order
 from smmpanel.orders.request import OrderRequest
-from smmpanel.orders.services import order_place, order_transition
+from smmpanel.orders.services import order_cancel, order_place, order_transition
 from smmpanel.orders.states import OrderStatus
+from smmpanel.orders.validation import SUBSCRIPTION_DELAYS
 from smmpanel.simulator import server as simulator
 from tests.factories import Api, make_customer, make_service
 
@@ -96,6 +107,57 @@ def test_a_toy_kind_registered_alone_is_placed_reported_completed_and_refunded(
     )
 
 
+@dataclass(frozen=True)
+class FinalSaleKind(OrderKind):
+    """Never canceled, whatever its service says: its stop refuses."""
+
+    def stop(self, *, order_id: int, actor: str, reason: str, customer: bool) -> Order | None:
+        raise PanelError(ErrorCode.CANCEL_UNAVAILABLE)
+
+
+def test_a_toy_kind_s_own_stop_is_what_a_cancel_does(api: Api) -> None:
+    register(FinalSaleKind("Final Sale", ("link", "quantity")))
+    try:
+        _, key = make_customer("100")
+        service = make_service(type="Final Sale", rate="1.00", cancel=True)
+        placed = api(key, "add", service=service.pk, link=LINK, quantity="100")
+        assert api(key, "cancel", orders=str(placed["order"])) == [
+            {
+                "order": placed["order"],
+                "cancel": {"error": "Cancel is not available for this service"},
+            }
+        ]
+        with pytest.raises(PanelError):
+            order_cancel(order_id=placed["order"], actor="test")
+        assert Order.objects.get(pk=placed["order"]).status == S.PENDING
+    finally:
+        del KINDS["Final Sale"]
+
+
+def test_the_drip_feed_the_panel_runs_is_a_kind_of_the_registry() -> None:
+    customer, _ = make_customer("100")
+    service = make_service(rate="1.00", min=10, max=1000, dripfeed=True)  # no provider
+    drip = order_place(
+        customer=customer,
+        service_id=service.pk,
+        params=OrderRequest(link=LINK, quantity=100, runs=3, interval=5),
+    )
+    plain = order_place(
+        customer=customer,
+        service_id=service.pk,
+        params=OrderRequest(link=LINK + "/2", quantity=100),
+    )
+    assert kind_of(drip) is DRIPFEEDS[ServiceType.DEFAULT]
+    assert (kind_of(drip).drive, drip.forward_state) == (Drive.DRIPFEED, ForwardState.DRIPFEED)
+    assert kind_of(plain) is KINDS[ServiceType.DEFAULT]
+    assert list(
+        Order.objects.filter(orders_driven(Drive.DRIPFEED)).values_list("pk", flat=True)
+    ) == [drip.pk]
+    # Its stop is its own: the operator's cancel stops the runs (the worker then ends it).
+    stopped = order_cancel(order_id=drip.pk, actor="test")
+    assert (stopped.status, stopped.cancel_requested_at is not None) == (S.PENDING, True)
+
+
 def test_a_type_no_kind_declares_is_not_a_service_anyone_can_order(api: Api) -> None:
     customer, key = make_customer("100")
     service = make_service(type="Unheard Of")
@@ -117,7 +179,7 @@ def test_the_simulator_s_own_table_agrees_with_the_kinds() -> None:
         simulator.COUNTED_LIST
     )
     assert {t for t, k in KINDS.items() if k.charge == "package"} == simulator.PACKAGE_TYPES
-    assert set(kinds.SUBSCRIPTION_DELAYS) == simulator.SUBSCRIPTION_DELAYS
+    assert set(SUBSCRIPTION_DELAYS) == simulator.SUBSCRIPTION_DELAYS
 
 
 # --- the typed request -----------------------------------------------------------------

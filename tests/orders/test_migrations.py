@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from smmpanel.billing.services import ledger_verify
 from smmpanel.catalog.models import Service
 from smmpanel.orders.models import ForwardState, Order, OrderEvent
+from smmpanel.orders.request import OrderRequest
 from smmpanel.orders.services import order_place, order_transition
 from smmpanel.orders.states import OrderStatus
 from smmpanel.providers.services import provider_create
@@ -38,7 +39,7 @@ def test_orders_sharing_a_provider_order_are_detached_before_the_constraint():
             order_place(
                 customer=customer,
                 service_id=service.pk,
-                params={"link": f"https://e.x/{n}", "quantity": "100"},
+                params=OrderRequest(link=f"https://e.x/{n}", quantity=100),
             )
             for n in range(3)
         )

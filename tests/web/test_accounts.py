@@ -77,3 +77,20 @@ def test_preferences_refuse_what_they_do_not_know() -> None:
         customer_preferences_update(customer=customer, time_zone="", language="xx")
     customer.refresh_from_db()
     assert (customer.time_zone, customer.language) == ("", "")
+
+
+def test_the_footer_switch_changes_a_customers_saved_language(client) -> None:
+    customer, _ = make_customer(username="frank")
+    customer_preferences_update(customer=customer, time_zone="", language="tr")
+    client.force_login(customer.user)
+    response = client.post("/language", {"language": "en", "next": "/account"})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.language == "en"
+    assert '<html lang="en">' in client.get("/account").content.decode()
+
+
+def test_a_visitor_switches_language_by_cookie_alone(client) -> None:
+    response = client.post("/language", {"language": "tr", "next": "/"})
+    assert response.status_code == 302
+    assert '<html lang="tr">' in client.get("/").content.decode()

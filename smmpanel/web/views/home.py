@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from smmpanel.api_v2.views import ACTIONS
 from smmpanel.web.middleware import request_customer
 
 
@@ -16,4 +15,4 @@ def home(request: HttpRequest) -> HttpResponse:
     if request_customer(request) is not None and landing != request.path:
         return redirect(landing)
     api_url = request.build_absolute_uri("/api/v2")
-    return render(request, "web/home.html", {"api_url": api_url, "actions": list(ACTIONS)})
+    return render(request, "web/home.html", {"api_url": api_url})

@@ -27,6 +27,8 @@ from django.db import transaction
 from smmpanel.accounts.models import Customer
 from smmpanel.accounts.selectors import customer_by_api_key
 from smmpanel.accounts.services import api_key_create, customer_create
+from smmpanel.billing.models import PaymentMethod
+from smmpanel.billing.services import payment_method_create
 from smmpanel.catalog.models import Category, Service, ServiceType
 from smmpanel.core.secret_files import read_secret, write_secret
 from smmpanel.providers.models import Provider
@@ -60,13 +62,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         var = Path(settings.VAR_DIR)
         password_file, key_file = var / "demo-admin-password", var / "demo-api-key"
+        customer_password_file = var / "demo-customer-password"
         simulator_url = f"http://127.0.0.1:{opts['simulator_port']}/api/v2"
         User = get_user_model()
         # The admin is made last: until it exists the seed is unfinished, and a rerun ends
         # it (every step before it reuses what an earlier run made).
         if not User.objects.filter(is_superuser=True).exists():
             self._catalog(simulator_url)
-            self._customer(opts["customer"], opts["balance"], key_file)
+            self._customer(opts["customer"], opts["balance"], key_file, customer_password_file)
+            self._payment_methods()
             self._admin(password_file)
         else:
             self._follow_simulator(simulator_url)
@@ -75,7 +79,9 @@ class Command(BaseCommand):
         lines = [
             "",
             f"  smmpanel demo      {url}/",
-            f"  Admin site         {url}/admin/   {self._login(password_file)}",
+            f"  Admin site         {url}/admin/   {self._login(ADMIN, password_file)}",
+            f"  Customer pages     {url}/accounts/login/   "
+            f"{self._login(opts['customer'], customer_password_file)}",
             f"  API endpoint       {url}/api/v2",
         ]
         if key and customer_by_api_key(key) is not None:
@@ -90,15 +96,15 @@ class Command(BaseCommand):
             )
         self.stdout.write("\n".join([*lines, ""]))
 
-    def _login(self, password_file: Path) -> str:
-        """How to log in to the admin, without resetting anything."""
-        admin = get_user_model().objects.filter(username=ADMIN).first()
-        if admin is None:
+    def _login(self, username: str, password_file: Path) -> str:
+        """How to log in as `username`, without resetting anything."""
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
             return "log in with your own account"
         password = read_secret(password_file)
-        if password and admin.check_password(password):
-            return f"user: {ADMIN}   password: {password}"
-        return f"user: {ADMIN}   password: changed since the demo set it (not shown)"
+        if password and user.check_password(password):
+            return f"user: {username}   password: {password}"
+        return f"user: {username}   password: changed since the demo set it (not shown)"
 
     def _follow_simulator(self, simulator_url: str) -> None:
         """The simulator listens where `make run` says; the demo provider follows it, unless
@@ -153,6 +159,30 @@ class Command(BaseCommand):
             ),
         )  # fmt: skip
 
+    def _payment_methods(self) -> None:
+        """Adding funds works out of the box: the demo gateway (a signed callback over
+        loopback, no real money) with a bonus, and a manual bank transfer to approve."""
+        if not PaymentMethod.objects.filter(code="demo").exists():
+            payment_method_create(
+                code="demo",
+                name="Demo card (no real money)",
+                gateway="demo",
+                secrets={"signing_secret": secrets.token_urlsafe(32)},
+                min_amount=Decimal("1"),
+                max_amount=Decimal("1000"),
+                bonus_percent=Decimal("5"),
+                bonus_from=Decimal("100"),
+            )
+        if not PaymentMethod.objects.filter(code="bank").exists():
+            payment_method_create(
+                code="bank",
+                name="Bank transfer",
+                gateway="manual",
+                min_amount=Decimal("10"),
+                instructions="Send the amount to IBAN XX00 DEMO 0000 0000 and give us the "
+                "transfer's reference: the operator credits it once it arrives.",
+            )
+
     def _admin(self, path: Path) -> None:
         """The demo's superuser, with the password kept in var/ (reused when a database is
         made anew beside it) or a new one."""
@@ -160,12 +190,18 @@ class Command(BaseCommand):
         get_user_model().objects.create_superuser(ADMIN, "admin@example.com", password)
         write_secret(path, password)
 
-    def _customer(self, username: str, balance: str, path: Path) -> None:
+    def _customer(self, username: str, balance: str, path: Path, password_path: Path) -> None:
         customer = Customer.objects.filter(user__username=username).first()
         if customer is None:
+            # The password is kept like the admin's, so the demo's customer pages open too.
+            password = read_secret(password_path) or secrets.token_urlsafe(12)
             _, key = customer_create(
-                username=username, balance=balance, password=secrets.token_urlsafe(12)
+                username=username,
+                balance=balance,
+                password=password,
+                email=f"{username}@example.com",
             )
+            write_secret(password_path, password)
         elif getattr(customer_by_api_key(read_secret(path)), "pk", None) == customer.pk:
             return  # made by an earlier run that stopped before the admin, its key kept
         else:

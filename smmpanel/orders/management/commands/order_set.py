@@ -5,8 +5,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from smmpanel.catalog.models import ServiceType
 from smmpanel.core.errors import PanelError
+from smmpanel.orders.kinds import Drive, kind_of, orders_driven
 from smmpanel.orders.models import ForwardState, Order
 from smmpanel.orders.services import order_cancel, order_fulfil, order_progress, order_settle
 from smmpanel.orders.states import FINAL_STATUSES, OrderStatus
@@ -71,7 +71,7 @@ class Command(BaseCommand):
             "completed_runs": opts["completed_runs"],
         }
         if step in SUBSCRIPTION:
-            if not Order.objects.filter(pk=order_id, type=ServiceType.SUBSCRIPTIONS).exists():
+            if not Order.objects.filter(orders_driven(Drive.SUBSCRIPTION), pk=order_id).exists():
                 raise PanelError(f"{step} is for subscriptions; order #{order_id} is not one")
             return _outcome(SUBSCRIPTION[step](order_id=order_id, actor=ACTOR))
         if step in SETTLE:
@@ -87,7 +87,8 @@ class Command(BaseCommand):
             return _outcome(order)
         if step in ("cancel", "stop"):
             order = order_cancel(order_id=order_id, actor=ACTOR)
-            if order.status in FINAL_STATUSES or order.forward_state == ForwardState.DRIPFEED:
+            # Ended, or stopped its kind's own way (a drip-feed's runs): nothing waits upstream.
+            if order.status in FINAL_STATUSES or kind_of(order).drive is not Drive.FORWARD:
                 return _outcome(order)
             waiting = (
                 "it is held: honoured when the held send is settled"
