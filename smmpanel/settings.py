@@ -215,7 +215,7 @@ STORAGES = {
 
 # Customers log in on the pages (allauth); staff use the admin's own login page.
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "web:home"
+LOGIN_REDIRECT_URL = "web:order_new"
 AUTHENTICATION_BACKENDS = [
     # First: refuses a login from a name and address locked out by failed attempts.
     "axes.backends.AxesStandaloneBackend",

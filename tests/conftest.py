@@ -12,6 +12,10 @@ from tests.factories import Api
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # qrcode's SVG module (allauth.mfa draws the authenticator's QR code with it) makes a
+    # Decimal from a float when imported: imported before the trap, which is for our money.
+    import qrcode.image.svg  # noqa: F401
+
     # DefaultContext is what new threads (the live server's) start from.
     decimal.DefaultContext.traps[decimal.FloatOperation] = True
     decimal.getcontext().traps[decimal.FloatOperation] = True

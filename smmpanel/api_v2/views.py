@@ -93,7 +93,8 @@ def _dispatch(params: Params, address: str) -> Any:
     key = params.get("key", "").strip()
     customer = customer_by_api_key(key) if key else None
     if customer is None:
-        _throttle("api-bad-key", address, "API_RATE_BAD_KEYS")
+        if key:  # a guess; a request with no key at all guesses nothing
+            _throttle("api-bad-key", address, "API_RATE_BAD_KEYS")
         raise PanelError(ErrorCode.INVALID_KEY)
     _throttle("api-key", key, "API_RATE_PER_KEY")
     handler = ACTIONS.get(_action(params))

@@ -24,3 +24,17 @@ def payment_by_uid(uid: str | uuid.UUID) -> Payment | None:
 
 def payments_of(customer: Customer) -> QuerySet[Payment]:
     return Payment.objects.filter(customer=customer).select_related("method").order_by("-id")
+
+
+def payment_method_by_id(method_id: int) -> PaymentMethod | None:
+    """A method, enabled or not: whether it may take a payment is `payment_create`'s to say."""
+    return PaymentMethod.objects.filter(pk=method_id).first()
+
+
+def payment_of(customer: Customer, uid: str | uuid.UUID) -> Payment | None:
+    """One of `customer`'s payments by its uid; another customer's is None, like no payment."""
+    try:
+        value = uid if isinstance(uid, uuid.UUID) else uuid.UUID(str(uid))
+    except ValueError:
+        return None
+    return Payment.objects.select_related("method").filter(uid=value, customer=customer).first()

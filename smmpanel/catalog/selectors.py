@@ -52,7 +52,7 @@ def services_matching(
     text = text.strip()
     if text:
         found = Q(name__icontains=text) | Q(category__name__icontains=text)
-        if text.isdigit() and len(text) < 19:
+        if text.isascii() and text.isdigit() and len(text) < 19:
             found |= Q(pk=int(text))
         services = services.filter(found)
     return services

@@ -18,14 +18,15 @@ from django.utils import timezone
 from smmpanel.accounts.models import Customer
 from smmpanel.billing.models import EntryKind
 from smmpanel.billing.services import InsufficientFunds, customer_lock, ledger_post
-from smmpanel.catalog.selectors import effective_rate, service_for_customer
+from smmpanel.catalog.selectors import service_for_customer
 from smmpanel.core.errors import ConflictError, ErrorCode, PanelError
 from smmpanel.core.money import ZERO
 from smmpanel.core.parsing import MAX_WHOLE
 from smmpanel.core.queue import lease_free
-from smmpanel.orders.kinds import KINDS, ServiceTerms, checked_remains, kind_of, kind_to_place
+from smmpanel.orders.kinds import checked_remains, kind_of
 from smmpanel.orders.models import ForwardState, Order, OrderEvent, Refill
 from smmpanel.orders.request import OrderRequest
+from smmpanel.orders.selectors import order_quote
 from smmpanel.orders.states import (
     ACTIVE_REFILL_STATUSES,
     ACTIVE_STATUSES,
@@ -52,19 +53,8 @@ def order_place(
     `params` is what was asked, typed (the API reads it from the wire's text, a page from
     its form)."""
     service = service_for_customer(customer, service_id) if service_id else None
-    if service is None or service.type not in KINDS:
-        raise PanelError(ErrorCode.INCORRECT_SERVICE)
-    rate = effective_rate(customer, service)
-    terms = ServiceTerms(
-        type=service.type,
-        rate=rate,
-        min=service.min,
-        max=service.max,
-        dripfeed=service.dripfeed,
-        provider_runs=service.provider_id is not None and service.provider_dripfeed,
-    )
-    kind = kind_to_place(terms, params)
-    spec = kind.spec(terms, params)
+    quote = order_quote(customer=customer, service=service, request=params)
+    service, rate, kind, spec = quote.service, quote.rate, quote.kind, quote.spec
 
     with transaction.atomic(durable=True):
         locked = customer_lock(customer.pk)

@@ -12,7 +12,11 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-MAIN: list[tuple[str, Promise]] = []
+MAIN: list[tuple[str, Promise]] = [
+    # New order first: where a customer lands after logging in (LOGIN_REDIRECT_URL).
+    ("web:order_new", _("New order")),
+    ("web:order_mass", _("Mass order")),
+]
 PUBLIC: list[tuple[str, Promise]] = []
 ACCOUNT: list[tuple[str, Promise]] = []
 
@@ -44,3 +48,7 @@ MAIN += [
 MAIN += [("web:services", _("Services")), ("web:tickets", _("Tickets"))]
 PUBLIC += [("web:services", _("Services")), ("web:api", _("API"))]
 ACCOUNT += [("web:account", _("Account")), ("web:api", _("API"))]
+
+# Add funds and the payments history (the header's balance links to Add funds too).
+MAIN += [("web:funds", _("Add funds"))]
+ACCOUNT += [("web:payments", _("Payments"))]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from django.urls import path
 
-from smmpanel.web.views import account, api_docs, home, language, orders, services, tickets
+from smmpanel.web.views import (
+    account,
+    api_docs,
+    funds,
+    home,
+    language,
+    order_mass,
+    order_new,
+    orders,
+    services,
+    tickets,
+)
 
 app_name = "web"
 
@@ -18,6 +29,15 @@ urlpatterns = [
     path("tickets/new", tickets.ticket_new, name="ticket_new"),
     path("tickets/<int:ticket_id>", tickets.ticket_detail, name="ticket"),
     path("tickets/<int:ticket_id>/close", tickets.ticket_close_view, name="ticket_close"),
+    path("order/new", order_new.order_new, name="order_new"),
+    path("order/new/charge", order_new.order_charge, name="order_charge"),
+    path("order/mass", order_mass.order_mass, name="order_mass"),
+    path("funds", funds.funds, name="funds"),
+    path("funds/quote", funds.funds_quote, name="funds_quote"),
+    path("payments", funds.payment_list, name="payments"),
+    path("payments/<uuid:uid>", funds.payment_detail, name="payment"),
+    path("payments/<uuid:uid>/state", funds.payment_state, name="payment_state"),
+    path("payments/return/<str:token>", funds.payment_return, name="payment_return"),
     path("orders", orders.orders, name="orders"),
     path("orders/<int:order_id>", orders.order_detail, name="order_detail"),
     path("orders/<int:order_id>/cancel", orders.order_cancel, name="order_cancel"),

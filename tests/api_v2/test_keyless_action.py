@@ -119,8 +119,8 @@ def test_the_key_is_still_checked_first(http, key):
     assert not Refill.objects.exists()
 
 
-def test_the_front_page_documents_calls_without_action(http):
-    page = http.get("/").text
+def test_the_api_page_documents_calls_without_action(http):
+    page = http.get("/api").text
     assert "without <code>action</code>" in page
     for name in ("order", "orders", "refill", "refills"):
         assert f"<code>{name}</code>" in page

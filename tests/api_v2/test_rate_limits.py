@@ -84,6 +84,14 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(client, settings):
         )
 
 
+def test_a_request_with_no_key_guesses_nothing(client, settings):
+    settings.API_RATE_BAD_KEYS = "2/60"
+    _, key = make_customer()
+    for _ in range(5):
+        assert post(client, "")[1] == {"error": "Invalid API key"}
+    assert "balance" in post(client, key)[1]
+
+
 def test_a_limit_of_zero_is_off(client, settings):
     settings.API_RATE_BAD_KEYS = "0"
     for i in range(40):

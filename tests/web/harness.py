@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from playwright.sync_api import Page, ViewportSize
+from playwright.sync_api import Page, ViewportSize, expect
 
 from smmpanel.accounts.models import Customer
 
@@ -81,3 +81,21 @@ def admin_log_in(page: Page, person: Person) -> None:
     page.get_by_label("Password").fill(person.password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/admin/")
+
+
+def customer_log_in(page: Page, person: Person, *, password: str | None = None) -> None:
+    """Through the customer pages' login form (allauth's), as a customer would: types the
+    name and the password and signs in. Waits for nothing after: the next page may be the
+    panel's, or allauth's second step (the two-factor code)."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Login").fill(person.username)
+    page.get_by_label("Password", exact=True).fill(password or person.password)
+    page.get_by_role("button", name="Sign In").click()
+
+
+def log_out(page: Page) -> None:
+    """From the header's user menu, in any language: open the dropdown, press its last item
+    (a POST form to allauth's logout), and wait for the header's login link."""
+    page.locator("nav .dropdown-toggle").click()
+    page.locator("nav .dropdown-menu form[action='/accounts/logout/'] button").click()
+    expect(page.locator("nav a[href='/accounts/login/']")).to_be_visible()

@@ -79,6 +79,27 @@ def test_regenerating_shows_the_key_once_and_revokes_the_old_one(client, api) ->
     assert new_key not in later and f"<code>{new_key[:8]}…</code>" in later
 
 
+def test_the_form_sent_again_makes_no_other_key(client, api) -> None:
+    """A reload of the answer that showed the key sends its form again: that must not revoke
+    the key just shown for yet another one."""
+    customer, _ = make_customer(username="twice")
+    client.force_login(customer.user)
+    form = form_values(client.get("/api").content.decode())
+    assert form["replaces"] == str(ApiKey.objects.get(customer=customer).pk)
+    new_key = NEW_KEY.search(client.post("/api", form).content.decode()).group(1)
+
+    again = client.post("/api", form)
+    assert again.status_code == 200
+    html = again.content.decode()
+    assert 'id="sent-again"' in html and not NEW_KEY.search(html)
+    assert api(new_key, "balance")["currency"] == "USD"
+    assert ApiKey.objects.filter(customer=customer).count() == 2
+    # The page's form, as it is now, makes the next one.
+    form = form_values(client.get("/api").content.decode())
+    assert NEW_KEY.search(client.post("/api", form).content.decode())
+    assert api(new_key, "balance") == {"error": "Invalid API key"}
+
+
 def test_a_customer_without_a_key_makes_their_first(client, api) -> None:
     user = get_user_model().objects.create_user("newbie", password="x")
     customer = customer_sign_up(user=user)

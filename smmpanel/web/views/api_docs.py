@@ -20,7 +20,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from smmpanel.accounts.models import Customer
+from smmpanel.accounts.models import ApiKey, Customer
 from smmpanel.accounts.selectors import api_keys_active
 from smmpanel.accounts.services import api_key_rotate
 from smmpanel.api_v2 import actions
@@ -258,29 +258,44 @@ def _actions(listing: list[dict[str, Any]], reader: Customer) -> list[ActionDoc]
     return [doc for doc in docs if doc.name in ACTIONS]
 
 
+def _keys_token(keys: list[ApiKey]) -> str:
+    """The keys a page showed, sent back by its "make a new key" form as the ones to replace."""
+    return ",".join(str(key.pk) for key in keys)
+
+
 def api_docs(request: HttpRequest) -> HttpResponse:
     customer = request_customer(request)
     new_key = None
+    sent_again = False
     if request.method == "POST":
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if customer is None:  # staff without a customer: there is no key to make
             raise Http404
-        _row, new_key = api_key_rotate(customer=customer, label="made on the API page")
+        replaces = request.POST.get("replaces")
+        if replaces is not None and replaces != _keys_token(api_keys_active(customer)):
+            # The form came again for keys already replaced: a reload of the answer that
+            # showed the new key, or a double click. Another key would revoke that one unseen.
+            sent_again = True
+        else:
+            _row, new_key = api_key_rotate(customer=customer, label="made on the API page")
     # The `services` reply as this reader would get it. A visitor is read as a customer
     # with no discount and no custom rate (never saved): the listed prices.
     reader = customer if customer is not None else Customer()
     listing = actions.services(reader, {})
     types = _types(listing)
     default = next((t for t in types if t.type == "Default"), None)
+    keys = api_keys_active(customer) if customer is not None else []
     context = {
         "api_url": request.build_absolute_uri(reverse("api_v2")),
         "actions": _actions(listing, reader),
         "types": types,
         "example_service": default.service_id if default else 1,
         "example_quantity": default.example.get("quantity", "1000") if default else "1000",
-        "keys": api_keys_active(customer) if customer is not None else [],
+        "keys": keys,
+        "keys_token": _keys_token(keys),
         "new_key": new_key,
+        "sent_again": sent_again,
         "errors": [e.message for e in ERRORS],
         "key_text": new_key or "YOUR_API_KEY",
     }
