@@ -36,13 +36,9 @@ def nav_items(entries: list[tuple[str, Promise]], path: str) -> list[NavItem]:
     return items
 
 
-# The orders pages (web/views/orders.py).
-MAIN += [
-    ("web:orders", _("Orders")),
-    ("web:dripfeeds", _("Drip-feed")),
-    ("web:subscriptions", _("Subscriptions")),
-    ("web:refills", _("Refills")),
-]
+# The orders pages (web/views/orders.py): drip-feed, subscriptions and refills are under
+# /orders/ and reached from the orders pages' own tabs.
+MAIN += [("web:orders", _("Orders"))]
 
 # Services, tickets, API and account pages.
 MAIN += [("web:services", _("Services")), ("web:tickets", _("Tickets"))]

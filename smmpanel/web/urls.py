@@ -42,7 +42,7 @@ urlpatterns = [
     path("orders/<int:order_id>", orders.order_detail, name="order_detail"),
     path("orders/<int:order_id>/cancel", orders.order_cancel, name="order_cancel"),
     path("orders/<int:order_id>/refill", orders.order_refill, name="order_refill"),
-    path("dripfeeds", orders.dripfeeds, name="dripfeeds"),
-    path("subscriptions", orders.subscriptions, name="subscriptions"),
-    path("refills", orders.refills, name="refills"),
+    path("orders/dripfeeds", orders.dripfeeds, name="dripfeeds"),
+    path("orders/subscriptions", orders.subscriptions, name="subscriptions"),
+    path("orders/refills", orders.refills, name="refills"),
 ]

@@ -85,23 +85,25 @@ def test_each_list_page_opens_with_its_rows(
         **params_for(ServiceType.SUBSCRIPTIONS),
     )  # fmt: skip
     log_in(buyer.user)
-    page.goto("/orders")
+    page.goto("/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Orders").click()
     for name, url, heading, row in (
-        ("Orders", "/orders", "Orders", f"#order-{done.pk}"),
-        ("Drip-feed", "/dripfeeds", "Drip-feed", f"#order-{drip.pk}"),
-        ("Subscriptions", "/subscriptions", "Subscriptions", f"#order-{subscription.pk}"),
-        ("Refills", "/refills", "Refills", f"#refill-{refill.pk}"),
+        ("All orders", "/orders", "Orders", f"#order-{done.pk}"),
+        ("Drip-feed", "/orders/dripfeeds", "Drip-feed", f"#order-{drip.pk}"),
+        ("Subscriptions", "/orders/subscriptions", "Subscriptions", f"#order-{subscription.pk}"),
+        ("Refills", "/orders/refills", "Refills", f"#refill-{refill.pk}"),
     ):
-        page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+        page.get_by_role("navigation", name="Orders pages").get_by_role("link", name=name).click()
         expect(page).to_have_url(url)
         expect(page.get_by_role("heading", name=heading, level=1)).to_be_visible()
         expect(page.locator(row)).to_be_visible()
+    page.goto("/orders")  # its refill is open: no second one is offered
     expect(page.locator(f"#order-{done.pk}").get_by_role("button", name="Refill")).to_have_count(0)
-    page.goto("/subscriptions")
+    page.goto("/orders/subscriptions")
     expect(
         page.locator(f"#order-{subscription.pk}").get_by_role("button", name="Stop")
     ).to_be_visible()
-    page.goto("/dripfeeds")
+    page.goto("/orders/dripfeeds")
     expect(page.locator(f"#order-{drip.pk}")).to_contain_text("0 of 4")
     # An order's own page, from its id in the list, with its refill history.
     page.goto("/orders")

@@ -153,7 +153,7 @@ def test_the_status_tabs_show_one_status_each(web, me):
     for status, order_id in by_status.items():
         page = html(web, f"/orders?status={status.replace(' ', '+')}")
         assert rows(page) == [order_id], status
-        assert 'aria-current="page"' in page
+        assert re.search(rf'active" aria-current="page" href="[^"]*">{status}</a>', page)
     # A status that is not a tab: all of them, and a word that it was not understood.
     page = html(web, "/orders?status=Nonsense")
     assert len(rows(page)) == 6
@@ -254,9 +254,9 @@ def test_runs_and_posts_are_under_their_order_not_in_the_list(web, me):
 def test_an_empty_list_says_so(web):
     for url, words in (
         ("/orders", "You have no orders yet."),
-        ("/dripfeeds", "You have no drip-feed orders."),
-        ("/subscriptions", "You have no subscriptions."),
-        ("/refills", "You have asked for no refill."),
+        ("/orders/dripfeeds", "You have no drip-feed orders."),
+        ("/orders/subscriptions", "You have no subscriptions."),
+        ("/orders/refills", "You have asked for no refill."),
     ):
         assert words in html(web, url), url
 
@@ -336,12 +336,12 @@ def test_buttons_show_exactly_where_the_services_take_the_request(web, me):
 def test_the_subscription_button_says_stop_and_stops_it(web, me):
     service = make_service(type=T.SUBSCRIPTIONS, rate="1", cancel=True)
     subscription = place(me, service, **params_for(T.SUBSCRIPTIONS))
-    page = html(web, "/subscriptions")
+    page = html(web, "/orders/subscriptions")
     assert ">Stop<" in row_html(page, subscription.pk)
     response = web.post(
-        f"/orders/{subscription.pk}/cancel", {"next": "/subscriptions"}, follow=True
+        f"/orders/{subscription.pk}/cancel", {"next": "/orders/subscriptions"}, follow=True
     )
-    assert response.redirect_chain[-1][0] == "/subscriptions"
+    assert response.redirect_chain[-1][0] == "/orders/subscriptions"
     assert f"Subscription #{subscription.pk} is stopped." in response.content.decode()
     subscription.refresh_from_db()
     assert subscription.status == S.CANCELED
@@ -406,7 +406,7 @@ def test_refill_asks_for_a_refill_the_refills_page_then_lists(web, me):
     assert f"Refill #{refill.pk} requested for order #{order.pk}." in page
     assert refill_rows(page) == [refill.pk]  # the order's refill history
     assert buttons(html(web, "/orders"), order.pk) == set()  # one open refill per order
-    assert refill_rows(html(web, "/refills")) == [refill.pk]
+    assert refill_rows(html(web, "/orders/refills")) == [refill.pk]
 
 
 def test_a_refused_request_is_said_in_words_and_changes_nothing(web, me):
@@ -475,7 +475,7 @@ def test_csrf_is_enforced_on_every_button(me):
 
 
 def test_the_pages_are_a_customers(client, me):
-    for url in ("/orders", "/dripfeeds", "/subscriptions", "/refills"):
+    for url in ("/orders", "/orders/dripfeeds", "/orders/subscriptions", "/orders/refills"):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
     staff = get_user_model().objects.create_user("op", password="x", is_staff=True)
@@ -500,7 +500,7 @@ def test_the_dripfeed_page_shows_runs_done_of_runs(web, me):
     dripfeed = place(me, service, link="https://x.test/d", quantity="100", runs="5", interval="30")
     place(me, service, link="https://x.test/plain", quantity="100")
     Order.objects.filter(pk=dripfeed.pk).update(completed_runs=2, status=S.IN_PROGRESS)
-    page = html(web, "/dripfeeds")
+    page = html(web, "/orders/dripfeeds")
     assert rows(page) == [dripfeed.pk]
     row = row_html(page, dripfeed.pk)
     assert "2 of 5" in row and "30 min" in row and ">500<" in row and ">0.50<" in row
@@ -517,7 +517,7 @@ def test_the_subscriptions_page_shows_posts_range_and_expiry(web, me):
     subscription_deliver_post(
         order_id=limited.pk, link="https://x.test/p1", quantity=120, actor="t"
     )
-    page = html(web, "/subscriptions")
+    page = html(web, "/orders/subscriptions")
     assert rows(page) == [unlimited.pk, limited.pk]
     row = row_html(page, limited.pk)
     assert (
@@ -537,7 +537,7 @@ def test_the_refills_page_lists_the_customers_refills_newest_first(web, me):
         refill = refill_request(customer=customer, order_id=order.pk)
         if customer == me:
             mine.append(refill.pk)
-    page = html(web, "/refills")
+    page = html(web, "/orders/refills")
     assert refill_rows(page) == sorted(mine, reverse=True)
     assert "Pending" in page
 
@@ -572,9 +572,9 @@ PAGES = (
     "/orders?q=x.test",
     "/orders?before={last}",
     "/orders?after=1",
-    "/dripfeeds",
-    "/subscriptions",
-    "/refills",
+    "/orders/dripfeeds",
+    "/orders/subscriptions",
+    "/orders/refills",
     "/orders/{last}",
     "/orders/{subscription}",
 )
