@@ -4,12 +4,14 @@ Reports requests per second for each hot action and its ratio to `balance` (the 
 authenticated call), all measured in this one run so the ratios compare like with like.
 Not a test: nothing here asserts a speed.
 
-    python -m bench [--only api|fulfillment|lifecycles] [--seconds 3] [--clients 8]
+    python -m bench [--only api|fulfillment|lifecycles|pages] [--seconds 3] [--clients 8]
                     [--database-url postgres://...]
 
 Then the fulfilment bench (bench/fulfillment.py, its options too: --orders, --sync-orders,
 ...), then the lifecycles bench (bench/lifecycles.py: drip-feed and subscriptions next to
-plain forwarding, on SQLite always; --lifecycle-orders, --lifecycle-subscriptions). With
+plain forwarding, on SQLite always; --lifecycle-orders, --lifecycle-subscriptions), then
+the orders pages bench (bench/orders_pages.py: a customer's orders page with 100,000 orders
+next to one with 60; --pages-orders, --pages-rounds). With
 --database-url, the API bench uses that database as it is given; the fulfilment
 bench creates and drops its own database (smmpanel_bench_<pid>) on that server.
 """
@@ -32,7 +34,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import fulfillment, lifecycles
+from bench import fulfillment, lifecycles, orders_pages
 
 
 def _free_port() -> int:
@@ -64,12 +66,13 @@ def _measure(seconds: float, clients: int, make: Callable[[httpx.Client, int], N
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=("api", "fulfillment", "lifecycles"))
+    parser.add_argument("--only", choices=("api", "fulfillment", "lifecycles", "pages"))
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""))
     fulfillment.add_arguments(parser)
     lifecycles.add_arguments(parser)
+    orders_pages.add_arguments(parser)
     args = parser.parse_args()
     if args.only in (None, "api"):
         api(args)
@@ -77,6 +80,8 @@ def main() -> None:
         fulfillment.run(args)
     if args.only in (None, "lifecycles"):
         lifecycles.run(args)
+    if args.only in (None, "pages"):
+        orders_pages.run(args)
 
 
 def api(args: argparse.Namespace) -> None:

@@ -150,6 +150,30 @@ class Order(WorkerJob):
             models.Index(fields=["status", "id"]),
             # The worker's claim: due rows of one forward state, in due order.
             models.Index(fields=["forward_state", "next_check_at", "id"]),
+            # The customer's pages, newest first a page at a time (keyset on id, never
+            # OFFSET): the orders they placed (runs and posts are shown under their order),
+            # all of them or one status; their drip-feeds; their subscriptions. Partial, so
+            # each is only as big as what it lists.
+            models.Index(
+                fields=["customer", "id"],
+                condition=Q(parent__isnull=True),
+                name="order_customer_placed",
+            ),
+            models.Index(
+                fields=["customer", "status", "id"],
+                condition=Q(parent__isnull=True),
+                name="order_customer_status",
+            ),
+            models.Index(
+                fields=["customer", "id"],
+                condition=Q(runs__isnull=False),
+                name="order_customer_dripfeeds",
+            ),
+            models.Index(
+                fields=["customer", "id"],
+                condition=Q(type=ServiceType.SUBSCRIPTIONS),
+                name="order_customer_subscriptions",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -184,7 +208,11 @@ class Refill(WorkerJob):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["forward_state", "next_check_at", "id"])]
+        indexes = [
+            models.Index(fields=["forward_state", "next_check_at", "id"]),
+            # The customer's refills page, newest first (keyset on id).
+            models.Index(fields=["customer", "id"], name="refill_customer_id"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["order"],

@@ -466,21 +466,32 @@ def _customer_order(customer: Customer, order_id: int | None) -> Order:
     return order
 
 
+def order_cancel_refusal(order: Order) -> ErrorCode | None:
+    """Why a customer's cancel of `order` would be refused, or None when it would be taken:
+    `order_cancel_request`'s rule, read without writing anything, so that a page offers a
+    cancel exactly where the API would take one. Needs `order.service` loaded."""
+    if not order.service.cancel:
+        return ErrorCode.CANCEL_UNAVAILABLE
+    if order.status not in ACTIVE_STATUSES:
+        return ErrorCode.CANCEL_FINISHED
+    # A subscription stops at once, whatever was asked before; anything else is asked once.
+    if not order.is_subscription and order.cancel_requested_at is not None:
+        return ErrorCode.CANCEL_REQUESTED
+    return None
+
+
 def order_cancel_request(*, customer: Customer, order_id: int | None, actor: str = "api") -> Order:
     """A customer asks to cancel. An order nobody has started yet is canceled at once, with
     a full refund; otherwise the request is recorded for the fulfiller to confirm."""
     order = _customer_order(customer, order_id)
-    if not order.service.cancel:
-        raise PanelError(ErrorCode.CANCEL_UNAVAILABLE)
-    if order.status not in ACTIVE_STATUSES:
-        raise PanelError(ErrorCode.CANCEL_FINISHED)
+    refusal = order_cancel_refusal(order)
+    if refusal is not None:
+        raise PanelError(refusal)
     stopped = kind_of(order).stop(
         order_id=order.pk, actor=actor, reason="canceled by the customer", customer=True
     )
     if stopped is not None:
         return stopped
-    if order.cancel_requested_at is not None:
-        raise PanelError(ErrorCode.CANCEL_REQUESTED)
     return _cancel(order, actor=actor, reason="canceled by the customer")
 
 
@@ -548,6 +559,23 @@ def _cancel(order: Order, *, actor: str, reason: str) -> Order:
     return order
 
 
+def refill_refusal(order: Order, *, now: datetime, refill_open: bool) -> ErrorCode | None:
+    """Why a customer's refill of `order` would be refused at `now`, or None when it would be
+    taken: `refill_request`'s rule, read without writing anything, so that a page offers a
+    refill exactly where the API would take one. `refill_open`: the order has a refill still
+    Pending or In progress. Needs `order.service` loaded."""
+    if not order.service.refill or not kind_of(order).refillable:
+        return ErrorCode.REFILL_UNAVAILABLE
+    if order.status not in REFILLABLE:
+        return ErrorCode.REFILL_NOT_COMPLETED
+    finished = order.finished_at or order.updated_at
+    if now > finished + timedelta(days=order.service.refill_days):
+        return ErrorCode.REFILL_PERIOD_OVER
+    if refill_open:
+        return ErrorCode.REFILL_RUNNING
+    return None
+
+
 def refill_request(*, customer: Customer, order_id: int | None, actor: str = "api") -> Refill:
     """A customer asks to top up what dropped from a delivered order: refill-enabled service,
     Completed or Partial, inside the service's window counted from when the order finished,
@@ -555,18 +583,15 @@ def refill_request(*, customer: Customer, order_id: int | None, actor: str = "ap
     any other waits for the operator."""
     order = _customer_order(customer, order_id)
     kind = kind_of(order)
-    if not order.service.refill or not kind.refillable:
-        raise PanelError(ErrorCode.REFILL_UNAVAILABLE)
-    if order.status not in REFILLABLE:
-        raise PanelError(ErrorCode.REFILL_NOT_COMPLETED)
-    finished = order.finished_at or order.updated_at
-    if timezone.now() > finished + timedelta(days=order.service.refill_days):
-        raise PanelError(ErrorCode.REFILL_PERIOD_OVER)
     try:
         with transaction.atomic(durable=True):
-            if Refill.objects.filter(order_id=order.pk, status__in=ACTIVE_REFILL_STATUSES).exists():
-                raise PanelError(ErrorCode.REFILL_RUNNING)
             now = timezone.now()
+            refill_open = Refill.objects.filter(
+                order_id=order.pk, status__in=ACTIVE_REFILL_STATUSES
+            ).exists()
+            refusal = refill_refusal(order, now=now, refill_open=refill_open)
+            if refusal is not None:
+                raise PanelError(refusal)
             upstream = order.provider_order_id is not None
             runs = kind.refill_parts(order)
             refill = Refill.objects.create(

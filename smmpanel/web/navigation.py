@@ -36,6 +36,10 @@ def nav_items(entries: list[tuple[str, Promise]], path: str) -> list[NavItem]:
     return items
 
 
+# The orders pages (web/views/orders.py): drip-feed, subscriptions and refills are under
+# /orders/ and reached from the orders pages' own tabs.
+MAIN += [("web:orders", _("Orders"))]
+
 # Services, tickets, API and account pages.
 MAIN += [("web:services", _("Services")), ("web:tickets", _("Tickets"))]
 PUBLIC += [("web:services", _("Services")), ("web:api", _("API"))]

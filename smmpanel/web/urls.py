@@ -12,6 +12,7 @@ from smmpanel.web.views import (
     language,
     order_mass,
     order_new,
+    orders,
     services,
     tickets,
 )
@@ -37,4 +38,11 @@ urlpatterns = [
     path("payments/<uuid:uid>", funds.payment_detail, name="payment"),
     path("payments/<uuid:uid>/state", funds.payment_state, name="payment_state"),
     path("payments/return/<str:token>", funds.payment_return, name="payment_return"),
+    path("orders", orders.orders, name="orders"),
+    path("orders/<int:order_id>", orders.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/cancel", orders.order_cancel, name="order_cancel"),
+    path("orders/<int:order_id>/refill", orders.order_refill, name="order_refill"),
+    path("orders/dripfeeds", orders.dripfeeds, name="dripfeeds"),
+    path("orders/subscriptions", orders.subscriptions, name="subscriptions"),
+    path("orders/refills", orders.refills, name="refills"),
 ]
