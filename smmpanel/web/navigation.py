@@ -16,9 +16,21 @@ MAIN: list[tuple[str, Promise]] = [
     # New order first: where a customer lands after logging in (LOGIN_REDIRECT_URL).
     ("web:order_new", _("New order")),
     ("web:order_mass", _("Mass order")),
+    # Drip-feed, subscriptions and refills live under /orders/, as the orders pages' tabs.
+    ("web:orders", _("Orders")),
+    ("web:services", _("Services")),
+    ("web:funds", _("Add funds")),
+    ("web:tickets", _("Tickets")),
 ]
-PUBLIC: list[tuple[str, Promise]] = []
-ACCOUNT: list[tuple[str, Promise]] = []
+PUBLIC: list[tuple[str, Promise]] = [
+    ("web:services", _("Services")),
+    ("web:api", _("API")),
+]
+ACCOUNT: list[tuple[str, Promise]] = [
+    ("web:account", _("Account")),
+    ("web:payments", _("Payments")),
+    ("web:api", _("API")),
+]
 
 
 @dataclass(frozen=True)
@@ -34,17 +46,3 @@ def nav_items(entries: list[tuple[str, Promise]], path: str) -> list[NavItem]:
         url = reverse(name)
         items.append(NavItem(url, label, path == url or path.startswith(url + "/")))
     return items
-
-
-# The orders pages (web/views/orders.py): drip-feed, subscriptions and refills are under
-# /orders/ and reached from the orders pages' own tabs.
-MAIN += [("web:orders", _("Orders"))]
-
-# Services, tickets, API and account pages.
-MAIN += [("web:services", _("Services")), ("web:tickets", _("Tickets"))]
-PUBLIC += [("web:services", _("Services")), ("web:api", _("API"))]
-ACCOUNT += [("web:account", _("Account")), ("web:api", _("API"))]
-
-# Add funds and the payments history (the header's balance links to Add funds too).
-MAIN += [("web:funds", _("Add funds"))]
-ACCOUNT += [("web:payments", _("Payments"))]
