@@ -227,9 +227,9 @@ def _run(args: argparse.Namespace, var: str, url: str) -> None:
         ("Completed, 90% down", big_client, f"/orders?status=Completed&before={deep_completed}"),
         ("/orders?after=<90% down>", big_client, f"/orders?after={deep}"),
         ("/orders?q=<an id>", big_client, f"/orders?q={deep}"),
-        ("/dripfeeds (none)", big_client, "/dripfeeds"),
-        ("/subscriptions (none)", big_client, "/subscriptions"),
-        ("/refills (none)", big_client, "/refills"),
+        ("/orders/dripfeeds (none)", big_client, "/orders/dripfeeds"),
+        ("/orders/subscriptions (none)", big_client, "/orders/subscriptions"),
+        ("/orders/refills (none)", big_client, "/orders/refills"),
         (f"/orders/{deep}", big_client, f"/orders/{deep}"),
     ]
     base_ms = 0.0
