@@ -18,13 +18,15 @@ from smmpanel.providers.services import provider_create
 from tests.factories import make_customer, make_service
 
 BEFORE = [("orders", "0004_refill_parent")]
-AFTER = [("orders", "0005_one_order_per_provider_order")]
 
 
-def _migrate(target: list[tuple[str, str]]) -> None:
+def _migrate(target: list[tuple[str, str]] | None) -> None:
+    """Migrate to `target`, or with None to every app's latest: going back to BEFORE also
+    unapplies the other apps' migrations that depend on a later orders migration (tickets,
+    say), and the tests after this one need their tables back."""
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
-    executor.migrate(target)
+    executor.migrate(target if target is not None else executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,7 +52,7 @@ def test_orders_sharing_a_provider_order_are_detached_before_the_constraint():
         )
         order_transition(order_id=second.pk, to=OrderStatus.PARTIAL, remains=40, actor="test")
     finally:
-        _migrate(AFTER)
+        _migrate(None)  # orders 0005, the migration under test, and everything after it
 
     kept, ended, running = Order.objects.filter(customer=customer).order_by("id")
     assert (kept.provider_order_id, kept.forward_state) == (1055, ForwardState.SENT)
