@@ -22,7 +22,8 @@ def _database() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
+            row = cursor.fetchone()
+            return row is not None and tuple(row) == (1,)
     except Exception:
         log.warning("healthz: the database does not answer", exc_info=True)
         return False
