@@ -229,7 +229,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUT
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "smmpanel.core.ratelimit.login_username"
-AXES_CLIENT_IP_CALLABLE = "smmpanel.core.ratelimit.axes_client_address"
+AXES_CLIENT_IP_CALLABLE = "smmpanel.core.ratelimit.client_address"
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 SIGNUP_OPEN = _env_bool("SIGNUP_OPEN", default=True)

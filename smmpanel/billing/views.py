@@ -20,6 +20,7 @@ from smmpanel.billing.gateways.demo import Demo, demo_send_callback
 from smmpanel.billing.models import CallbackOutcome, PaymentMethod, PaymentStatus
 from smmpanel.billing.selectors import payment_by_uid
 from smmpanel.billing.services import payment_callback_receive
+from smmpanel.core.ratelimit import client_address
 
 #: No gateway sends more than a few kilobytes; a larger body is not kept.
 MAX_CALLBACK_BYTES = 64 * 1024
@@ -50,7 +51,7 @@ def payment_callback(request: HttpRequest, code: str) -> HttpResponse:
         method_code=code,
         headers=headers,
         body=request.body,
-        remote_addr=str(request.META.get("REMOTE_ADDR", "")),
+        remote_addr=client_address(request),
     )
     if record.outcome == CallbackOutcome.REFUSED:
         return JsonResponse({"received": False, "error": "refused"}, status=400)

@@ -104,7 +104,3 @@ def login_username(request: HttpRequest | None, credentials: dict[str, object] |
             if value:
                 return str(value).strip().lower()
     return ""
-
-
-def axes_client_address(request: HttpRequest) -> str:
-    return client_address(request)
